@@ -1,0 +1,20 @@
+"""Reproducible ZOGY proper image subtraction (Zackay, Ofek & Gal-Yam 2016, ApJ 830:27).
+
+The padding that the FFT needs is filled with counter-based (Philox) noise keyed by the seed
+and each image's own content, so the same inputs and seed give the same bits every time.
+"""
+
+from ._core import __version__
+from .api import ZogyResult, subtract
+from .errors import InvalidArgument, NumericalError
+from .metric import Metric1Result, metric1
+
+__all__ = [
+    "InvalidArgument",
+    "Metric1Result",
+    "NumericalError",
+    "ZogyResult",
+    "__version__",
+    "metric1",
+    "subtract",
+]

@@ -1,0 +1,114 @@
+"""Argument checks shared by the public functions: they name the argument and the fix."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .errors import InvalidArgument
+
+SEED_LIMIT = 2**64
+
+
+def float_array(value, name: str, ndim: int = 2) -> np.ndarray:
+    """C-contiguous native float64 view or copy of ``value``; the input is never written.
+
+    Real floats of any width and byte order and integers are converted; booleans, complex
+    numbers and objects are refused.
+    """
+    array = np.asarray(value)
+    kind = array.dtype.kind
+    if kind == "c":
+        raise TypeError(f"{name}: complex data ({array.dtype}); pass the real part explicitly")
+    if kind == "b":
+        raise TypeError(f"{name}: boolean data; pass a float image (or use it as a mask)")
+    if kind not in "fiu":
+        raise TypeError(f"{name}: dtype {array.dtype} is not a real number type")
+    if array.ndim != ndim:
+        raise InvalidArgument(f"{name}: expected a {ndim}-D array, got {array.ndim}-D")
+    if array.size == 0:
+        raise InvalidArgument(f"{name}: the array is empty (shape {array.shape})")
+    return np.ascontiguousarray(array, dtype=np.float64)
+
+
+def variance_plane(value, shape: tuple[int, int], name: str) -> np.ndarray | None:
+    """None, or a full variance plane from a scalar or an array of ``shape``."""
+    if value is None:
+        return None
+    if np.ndim(value) == 0:
+        if isinstance(value, (complex, np.complexfloating)):
+            raise TypeError(f"{name}: complex variance")
+        v = float(value)
+        if not (np.isfinite(v) and v >= 0):
+            raise InvalidArgument(f"{name}: the variance {v} must be finite and >= 0")
+        return np.full(shape, v)
+    plane = float_array(value, name)
+    if plane.shape != shape:
+        raise InvalidArgument(f"{name}: shape {plane.shape} differs from the image's {shape}")
+    return plane
+
+
+def mask_plane(value, shape: tuple[int, int], name: str) -> np.ndarray | None:
+    """None, or a uint8 plane (1 = bad) from any boolean or integer mask of ``shape``."""
+    if value is None:
+        return None
+    mask = np.asarray(value)
+    if mask.dtype.kind not in "biu":
+        raise TypeError(f"{name}: masks must be boolean or integer, got {mask.dtype}")
+    if mask.shape != shape:
+        raise InvalidArgument(f"{name}: shape {mask.shape} differs from the image's {shape}")
+    return np.ascontiguousarray(mask != 0, dtype=np.uint8)
+
+
+def seed_value(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed: must be an integer, got {type(seed).__name__}")
+    seed = int(seed)
+    if not 0 <= seed < SEED_LIMIT:
+        raise InvalidArgument(f"seed: {seed} is outside 0 .. 2**64 - 1")
+    return seed
+
+
+def choice(value, allowed: tuple[str, ...], name: str) -> str:
+    if value not in allowed:
+        raise InvalidArgument(f"{name}: unknown value {value!r}; use one of {allowed}")
+    return value
+
+
+def border_pair(border) -> tuple[int, int]:
+    """(-1, -1) for the default rule, else non-negative (rows, columns)."""
+    if border is None:
+        return -1, -1
+    pair = (border, border) if np.ndim(border) == 0 else tuple(border)
+    if len(pair) != 2:
+        raise InvalidArgument("border: give one integer or a (rows, columns) pair")
+    out = []
+    for b in pair:
+        if isinstance(b, bool) or not isinstance(b, numbers.Integral):
+            raise TypeError(f"border: must be integers, got {b!r}")
+        if b < 0:
+            raise InvalidArgument(f"border: {b} is negative; use >= 0 or None for the default")
+        out.append(int(b))
+    return out[0], out[1]
+
+
+def positive_pair(values, name: str) -> tuple[float, float]:
+    try:
+        a, b = (float(v) for v in values)
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"{name}: give two numbers (science, reference)") from None
+    for v in (a, b):
+        if not (np.isfinite(v) and v > 0):
+            raise InvalidArgument(f"{name}: {v} must be finite and > 0")
+    return a, b
+
+
+def thread_count(threads) -> int:
+    import os
+
+    if threads is None:
+        return max(1, min(os.cpu_count() or 1, 8))
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1:
+        raise InvalidArgument(f"threads: {threads!r} must be an integer >= 1 or None")
+    return int(threads)

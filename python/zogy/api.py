@@ -1,0 +1,195 @@
+"""The public subtraction API: validation and defaults in Python, numbers in C++."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _core
+from . import _validate as v
+
+PADDING_MODES = ("noise", "zero", "constant")
+FFT_SIZE_RULES = ("smooth", "pow2")
+
+#: Bits of :attr:`ZogyResult.mask`.
+MASK_SCIENCE_BAD = 1
+MASK_REFERENCE_BAD = 2
+
+
+@dataclass(frozen=True)
+class ZogyResult:
+    """Outputs of :func:`subtract`, cropped to the input shape.
+
+    Attributes
+    ----------
+    difference : ndarray
+        D / F_D, the difference image in the science image's flux units (white noise).
+    difference_variance : ndarray
+        Variance of ``difference`` per pixel.
+    psf : ndarray
+        P_D, the PSF of the difference, on the science PSF's stamp shape, unit sum.
+    flux_zero_point : float
+        F_D (paper eq. 15).
+    score, score_variance : ndarray
+        S (paper eq. 12) and its variance V_S.
+    scorr : ndarray
+        S / sqrt(V_S), the corrected detection score (0 at bad pixels).
+    flux, flux_err : ndarray
+        PSF-photometry flux alpha = S / F_S of a point source centred at each pixel, and its
+        1-sigma error.
+    mask : ndarray of uint8
+        Bit 1: science pixel bad (non-finite or masked); bit 2: reference pixel bad.
+        ``difference``, the variances, ``score`` and ``flux`` are NaN there.
+    padded_shape : tuple of int
+        Shape of the FFT grid.
+    border : tuple of int
+        Padding border (rows, columns) on each side.
+    keys : tuple of int
+        64-bit content digests of the science and reference images. The Philox key of an
+        image's padding is ``seed + (digest << 64)`` (see :func:`padding_key`).
+    seed : int
+        The padding seed.
+    noise_weights : tuple of float
+        sigma_N^2 and sigma_R^2 used in the kernels.
+    fill_means : tuple of float
+        Clipped means used as the padding level.
+    padding : str
+        Fill mode of the padding.
+    score_normalisation : float
+        F_S, so that ``flux = score / score_normalisation``.
+    """
+
+    difference: np.ndarray
+    difference_variance: np.ndarray
+    psf: np.ndarray
+    flux_zero_point: float
+    score: np.ndarray
+    score_variance: np.ndarray
+    scorr: np.ndarray
+    flux: np.ndarray
+    flux_err: np.ndarray
+    mask: np.ndarray
+    padded_shape: tuple[int, int]
+    border: tuple[int, int]
+    keys: tuple[int, int]
+    seed: int
+    noise_weights: tuple[float, float]
+    fill_means: tuple[float, float]
+    padding: str
+    score_normalisation: float
+
+    def padding_key(self, image: str = "science") -> int:
+        """Philox key (numpy convention) of the padding noise of ``"science"`` or ``"reference"``."""
+        index = {"science": 0, "reference": 1}[image]
+        return self.seed + (self.keys[index] << 64)
+
+
+def subtract(
+    science,
+    reference,
+    science_psf,
+    reference_psf,
+    *,
+    science_variance=None,
+    reference_variance=None,
+    science_mask=None,
+    reference_mask=None,
+    seed: int = 0,
+    padding: str = "noise",
+    border=None,
+    fft_size: str = "smooth",
+    flux_scales=(1.0, 1.0),
+    kernel_guard: bool = True,
+    threads: int | None = None,
+) -> ZogyResult:
+    """ZOGY proper image subtraction, science minus reference.
+
+    Parameters
+    ----------
+    science, reference : array_like, shape (H, W)
+        Images on the same pixel grid. Any real float dtype, byte order and stride; integer
+        images are converted to float64. Non-finite pixels are treated as bad.
+    science_psf, reference_psf : array_like, 2-D
+        PSF stamps, centred at pixel ``(h // 2, w // 2)``, no larger than the image; normalised
+        to unit sum here.
+    science_variance, reference_variance : None, float or array_like (H, W)
+        Per-pixel variance. None: a constant robust (MAD) estimate from the image.
+    science_mask, reference_mask : None or array_like (H, W)
+        Non-zero marks a bad pixel: excluded from statistics, filled reproducibly before the
+        FFT, flagged in ``mask``.
+    seed : int
+        Padding seed, 0 <= seed < 2**64.
+    padding : {"noise", "zero", "constant"}
+        Fill of the padding: counter-based Gaussian noise around the image's clipped mean, zero,
+        or the clipped mean.
+    border : None, int or (int, int)
+        Padding on each side; None: ``max(ceil(10 sigma_psf), PSF stamp size)``.
+    fft_size : {"smooth", "pow2"}
+        Padded size rule: smallest 2·3·5·7-smooth size, or a power of two (LSST's rule).
+    flux_scales : (float, float)
+        Photometric scalings (F_N, F_R).
+    kernel_guard : bool
+        Replace round-off ratios of PSF transforms by a smooth model (docs/algorithm.md). Turn
+        off only to study the unguarded behaviour.
+    threads : None or int
+        Threads for independent transforms; results are bit-identical for any value.
+
+    Returns
+    -------
+    ZogyResult
+
+    Raises
+    ------
+    TypeError
+        Complex, boolean or non-numeric arrays; non-integer seed.
+    ValueError
+        (:class:`zogy.InvalidArgument`) shapes, values or options that cannot be used; the
+        message names the argument.
+    """
+    n = v.float_array(science, "science")
+    r = v.float_array(reference, "reference")
+    if n.shape != r.shape:
+        raise v.InvalidArgument(
+            f"reference: shape {r.shape} differs from the science image's {n.shape}; "
+            "resample both onto one pixel grid first"
+        )
+    shape = n.shape
+    psf_n = v.float_array(science_psf, "science_psf")
+    psf_r = v.float_array(reference_psf, "reference_psf")
+    var_n = v.variance_plane(science_variance, shape, "science_variance")
+    var_r = v.variance_plane(reference_variance, shape, "reference_variance")
+    mask_n = v.mask_plane(science_mask, shape, "science_mask")
+    mask_r = v.mask_plane(reference_mask, shape, "reference_mask")
+    seed = v.seed_value(seed)
+    padding = v.choice(padding, PADDING_MODES, "padding")
+    fft_size = v.choice(fft_size, FFT_SIZE_RULES, "fft_size")
+    border_y, border_x = v.border_pair(border)
+    flux_n, flux_r = v.positive_pair(flux_scales, "flux_scales")
+    threads = v.thread_count(threads)
+
+    out = _core.subtract(
+        n, r, psf_n, psf_r, var_n, var_r, mask_n, mask_r, seed, padding, fft_size,
+        border_y, border_x, flux_n, flux_r, bool(kernel_guard), threads,
+    )  # fmt: skip
+    sci, ref = out["science"], out["reference"]
+    return ZogyResult(
+        difference=out["difference"],
+        difference_variance=out["difference_variance"],
+        psf=out["psf"],
+        flux_zero_point=out["flux_zero_point"],
+        score=out["score"],
+        score_variance=out["score_variance"],
+        scorr=out["scorr"],
+        flux=out["flux"],
+        flux_err=out["flux_err"],
+        mask=out["mask"],
+        padded_shape=tuple(out["padded_shape"]),
+        border=tuple(out["border"]),
+        keys=(sci["digest"], ref["digest"]),
+        seed=seed,
+        noise_weights=(sci["noise_weight"], ref["noise_weight"]),
+        fill_means=(sci["fill_mean"], ref["fill_mean"]),
+        padding=padding,
+        score_normalisation=out["score_normalisation"],
+    )

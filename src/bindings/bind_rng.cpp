@@ -1,0 +1,58 @@
+#include <pybind11/stl.h>
+
+#include "arrays.hpp"
+#include "bindings.hpp"
+#include "zogy/padding.hpp"
+#include "zogy/rng.hpp"
+
+namespace zogy::bindings {
+
+void bind_rng(py::module_& m) {
+    m.def(
+        "raw",
+        [](const rng::Key& key, const rng::Counter& counter, std::size_t n) {
+            py::array_t<std::uint64_t> out(static_cast<py::ssize_t>(n));
+            std::uint64_t* data = out.mutable_data();
+            // No Python object is touched inside.
+            py::gil_scoped_release release;
+            rng::raw_numpy(key, counter, n, data);
+            return out;
+        },
+        py::arg("key"), py::arg("counter"), py::arg("n"));
+    m.def(
+        "normal",
+        [](const rng::Key& key, const rng::Counter& counter, std::size_t n) {
+            py::array_t<double> out(static_cast<py::ssize_t>(n));
+            double* data = out.mutable_data();
+            // No Python object is touched inside.
+            py::gil_scoped_release release;
+            rng::Counter c = counter;
+            for (std::size_t i = 0; i < n; ++i, c = rng::increment(c)) {
+                data[i] = rng::normal_at(key, c);
+            }
+            return out;
+        },
+        py::arg("key"), py::arg("counter"), py::arg("n"));
+    m.def(
+        "normal_from_words",
+        [](py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast> w0,
+           py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast> w1) {
+            if (w0.size() != w1.size()) throw InvalidArgument("w1: length differs from w0");
+            py::array_t<double> out(w0.size());
+            for (py::ssize_t i = 0; i < w0.size(); ++i) {
+                out.mutable_data()[i] = rng::normal_from_words(w0.data()[i], w1.data()[i]);
+            }
+            return out;
+        },
+        py::arg("w0"), py::arg("w1"));
+    m.def(
+        "digest",
+        [](const DoubleArray& image, double noise_weight) {
+            return rng::digest(view_2d(image, "image"), noise_weight);
+        },
+        py::arg("image"), py::arg("noise_weight"));
+    m.def("smooth_size", &padding::smooth_size, py::arg("n"));
+    m.def("pow2_size", &padding::pow2_size, py::arg("n"));
+}
+
+}  // namespace zogy::bindings

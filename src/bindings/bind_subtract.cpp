@@ -1,0 +1,124 @@
+#include <pybind11/stl.h>
+
+#include <optional>
+
+#include "arrays.hpp"
+#include "bindings.hpp"
+#include "zogy/padding.hpp"
+#include "zogy/subtract.hpp"
+
+namespace zogy::bindings {
+
+namespace {
+
+ImageInput image_input(const DoubleArray& image, const DoubleArray& psf,
+                       const std::optional<DoubleArray>& variance,
+                       const std::optional<ByteArray>& mask, double flux_scale,
+                       const std::string& role) {
+    ImageInput in;
+    in.image = view_2d(image, role);
+    in.psf = view_2d(psf, role + "_psf");
+    auto require_image_shape = [&](const py::array& a, const std::string& name) {
+        if (a.ndim() != 2 || static_cast<std::size_t>(a.shape(0)) != in.image.rows ||
+            static_cast<std::size_t>(a.shape(1)) != in.image.cols) {
+            throw InvalidArgument(name + ": shape differs from the " + role + " image's");
+        }
+    };
+    if (variance) {
+        require_image_shape(*variance, role + "_variance");
+        in.variance = view_2d(*variance, role + "_variance");
+    }
+    if (mask) {
+        require_image_shape(*mask, role + "_mask");
+        in.mask = mask->data();
+    }
+    in.flux_scale = flux_scale;
+    return in;
+}
+
+py::dict summary_dict(const ImageSummary& s) {
+    py::dict d;
+    d["digest"] = s.digest;
+    d["noise_weight"] = s.noise_weight;
+    d["fill_mean"] = s.fill_mean;
+    d["bad_pixels"] = s.bad_pixels;
+    return d;
+}
+
+}  // namespace
+
+void bind_subtract(py::module_& m) {
+    m.def(
+        "subtract",
+        [](const DoubleArray& science, const DoubleArray& reference,
+           const DoubleArray& science_psf, const DoubleArray& reference_psf,
+           const std::optional<DoubleArray>& science_variance,
+           const std::optional<DoubleArray>& reference_variance,
+           const std::optional<ByteArray>& science_mask,
+           const std::optional<ByteArray>& reference_mask, std::uint64_t seed,
+           const std::string& padding_mode, const std::string& fft_size, long long border_y,
+           long long border_x, double flux_n, double flux_r, bool kernel_guard, int threads) {
+            const ImageInput n = image_input(science, science_psf, science_variance,
+                                             science_mask, flux_n, "science");
+            const ImageInput r = image_input(reference, reference_psf, reference_variance,
+                                             reference_mask, flux_r, "reference");
+            SubtractOptions options;
+            options.seed = seed;
+            options.fill = padding::parse_fill_mode(padding_mode);
+            options.size_rule = padding::parse_size_rule(fft_size);
+            options.border_y = border_y;
+            options.border_x = border_x;
+            options.kernel_guard = kernel_guard;
+            options.threads = threads;
+
+            // Outputs are allocated while the GIL is held, then filled without it.
+            const std::size_t rows = n.image.rows, cols = n.image.cols;
+            DoubleArray difference = new_plane(rows, cols), difference_variance =
+                                                              new_plane(rows, cols);
+            DoubleArray score = new_plane(rows, cols), score_variance = new_plane(rows, cols);
+            DoubleArray scorr = new_plane(rows, cols), flux = new_plane(rows, cols);
+            DoubleArray flux_err = new_plane(rows, cols);
+            DoubleArray psf = new_plane(n.psf.rows, n.psf.cols);
+            ByteArray mask({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)});
+            SubtractOutputs out;
+            out.difference = mutable_view(difference);
+            out.difference_variance = mutable_view(difference_variance);
+            out.score = mutable_view(score);
+            out.score_variance = mutable_view(score_variance);
+            out.scorr = mutable_view(scorr);
+            out.flux = mutable_view(flux);
+            out.flux_err = mutable_view(flux_err);
+            out.psf = mutable_view(psf);
+            out.mask = mask.mutable_data();
+            {
+                // No Python object is touched inside: only the views taken above.
+                py::gil_scoped_release release;
+                zogy::subtract(n, r, options, out);
+            }
+            py::dict d;
+            d["difference"] = difference;
+            d["difference_variance"] = difference_variance;
+            d["score"] = score;
+            d["score_variance"] = score_variance;
+            d["scorr"] = scorr;
+            d["flux"] = flux;
+            d["flux_err"] = flux_err;
+            d["psf"] = psf;
+            d["mask"] = mask;
+            d["flux_zero_point"] = out.flux_zero_point;
+            d["score_normalisation"] = out.score_normalisation;
+            d["guarded_frequencies"] = out.guarded_frequencies;
+            d["padded_shape"] = py::make_tuple(out.geometry.rows, out.geometry.cols);
+            d["border"] = py::make_tuple(out.geometry.border_y, out.geometry.border_x);
+            d["science"] = summary_dict(out.images[0]);
+            d["reference"] = summary_dict(out.images[1]);
+            return d;
+        },
+        py::arg("science"), py::arg("reference"), py::arg("science_psf"),
+        py::arg("reference_psf"), py::arg("science_variance"), py::arg("reference_variance"),
+        py::arg("science_mask"), py::arg("reference_mask"), py::arg("seed"), py::arg("padding"),
+        py::arg("fft_size"), py::arg("border_y"), py::arg("border_x"), py::arg("flux_n"),
+        py::arg("flux_r"), py::arg("kernel_guard"), py::arg("threads"));
+}
+
+}  // namespace zogy::bindings

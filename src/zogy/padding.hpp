@@ -1,0 +1,51 @@
+// Padding geometry and reproducible fill (DESIGN section 4).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "rng.hpp"
+#include "view.hpp"
+
+namespace zogy::padding {
+
+enum class FillMode { Noise, Zero, Constant };
+enum class SizeRule { Smooth, Pow2 };
+
+FillMode parse_fill_mode(const std::string& name);
+SizeRule parse_size_rule(const std::string& name);
+
+// Smallest n' >= n whose prime factors are 2, 3, 5 and 7 (FFTW's fast sizes).
+std::size_t smooth_size(std::size_t n);
+std::size_t pow2_size(std::size_t n);
+std::size_t padded_size(std::size_t n, SizeRule rule);
+
+struct Geometry {
+    std::size_t inner_rows = 0, inner_cols = 0;
+    std::size_t border_y = 0, border_x = 0;
+    std::size_t rows = 0, cols = 0;  // padded shape
+};
+
+Geometry make_geometry(std::size_t inner_rows, std::size_t inner_cols, std::size_t border_y,
+                       std::size_t border_x, SizeRule rule);
+
+// What an image's fill needs: its statistics, the Philox key and which pixels are bad.
+struct Fill {
+    FillMode mode = FillMode::Noise;
+    double mean = 0.0;          // m: clipped mean of the good pixels
+    double noise_weight = 0.0;  // sigma^2
+    rng::Key key{};
+};
+
+// Writes the padded image (geometry.rows x geometry.cols) into `out`. Good pixels are copied;
+// bad pixels and the padding get the fill value of docs/algorithm.md, whose noise depends only
+// on (key, exposure coordinate): the order in which pixels are filled cannot matter.
+void pad_image(ConstView image, const std::uint8_t* bad, const Geometry& geometry,
+               const Fill& fill, double* out);
+
+// Padded variance plane: the variance at good pixels, sigma^2 at bad pixels and in the padding.
+void pad_variance(ConstView variance, const std::uint8_t* bad, const Geometry& geometry,
+                  double noise_weight, double* out);
+
+}  // namespace zogy::padding

@@ -1,0 +1,43 @@
+// Runs independent tasks on a few threads. Each task's arithmetic is fixed in advance, so
+// results do not depend on the thread count or on which thread ran what (DESIGN section 7).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace zogy {
+
+inline void parallel_for(std::size_t n_tasks, int threads,
+                         const std::function<void(std::size_t)>& task) {
+    const std::size_t n_workers =
+        std::min<std::size_t>(n_tasks, threads > 1 ? static_cast<std::size_t>(threads) : 1);
+    if (n_workers <= 1) {
+        for (std::size_t i = 0; i < n_tasks; ++i) task(i);
+        return;
+    }
+    std::atomic<std::size_t> next{0};
+    std::exception_ptr first_error;
+    std::mutex error_mutex;
+    auto worker = [&]() {
+        for (std::size_t i = next++; i < n_tasks; i = next++) {
+            try {
+                task(i);
+            } catch (...) {
+                std::lock_guard<std::mutex> lock(error_mutex);
+                if (!first_error) first_error = std::current_exception();
+            }
+        }
+    };
+    std::vector<std::thread> pool;
+    for (std::size_t w = 1; w < n_workers; ++w) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+    if (first_error) std::rethrow_exception(first_error);
+}
+
+}  // namespace zogy

@@ -1,0 +1,165 @@
+#include "rng.hpp"
+
+#include <Random123/philox.h>
+
+#include <cmath>
+#include <cstring>
+
+namespace zogy::rng {
+
+namespace {
+
+std::uint64_t bits_of(double v) {
+    std::uint64_t b;
+    std::memcpy(&b, &v, sizeof b);
+    return b;
+}
+
+double double_of(std::uint64_t b) {
+    double v;
+    std::memcpy(&v, &b, sizeof v);
+    return v;
+}
+
+std::uint64_t splitmix64(std::uint64_t z) {
+    z += 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+// Taylor coefficients (-1)^k / (2k)! and (-1)^k / (2k+1)!, formed by the same chain of
+// divisions that zogy.reference uses, so both sides hold the same doubles.
+struct TrigCoefficients {
+    double cos_c[11];
+    double sin_c[11];
+    TrigCoefficients() {
+        double c = 1.0;
+        for (int k = 0; k < 11; ++k) {
+            if (k > 0) c = -c / ((2.0 * k - 1.0) * (2.0 * k));
+            cos_c[k] = c;
+        }
+        double s = 1.0;
+        for (int k = 0; k < 11; ++k) {
+            if (k > 0) s = -s / ((2.0 * k) * (2.0 * k + 1.0));
+            sin_c[k] = s;
+        }
+    }
+};
+
+const TrigCoefficients& trig() {
+    static const TrigCoefficients coefficients;
+    return coefficients;
+}
+
+// cos(phi) and sin(phi) for |phi| <= pi/4: Horner in phi^2, terms through phi^20 / phi^21
+// (the first omitted term is below 1e-20).
+double cos_small(double phi) {
+    const double z = phi * phi;
+    const auto& c = trig().cos_c;
+    double p = c[10];
+    for (int k = 9; k >= 0; --k) p = p * z + c[k];
+    return p;
+}
+
+double sin_small(double phi) {
+    const double z = phi * phi;
+    const auto& s = trig().sin_c;
+    double p = s[10];
+    for (int k = 9; k >= 0; --k) p = p * z + s[k];
+    return phi * p;
+}
+
+}  // namespace
+
+Counter philox_block(const Key& key, const Counter& c) {
+    r123::Philox4x64 generator;
+    r123::Philox4x64::ctr_type ctr = {{c[0], c[1], c[2], c[3]}};
+    r123::Philox4x64::key_type k = {{key[0], key[1]}};
+    const auto out = generator(ctr, k);
+    return {out[0], out[1], out[2], out[3]};
+}
+
+Counter increment(Counter c) {
+    for (auto& word : c) {
+        if (++word != 0) break;  // no carry out of this word
+    }
+    return c;
+}
+
+void raw_numpy(const Key& key, const Counter& counter, std::size_t n, std::uint64_t* out) {
+    Counter c = counter;
+    for (std::size_t j = 0; j < n; j += 4) {
+        c = increment(c);
+        const Counter block = philox_block(key, c);
+        for (std::size_t w = 0; w < 4 && j + w < n; ++w) out[j + w] = block[w];
+    }
+}
+
+double log_basic(double u) {
+    // u = m * 2^e with m in [sqrt(1/2), sqrt(2)); frexp-like split through the bits (exact).
+    const std::uint64_t b = bits_of(u);
+    int e = static_cast<int>((b >> 52) & 0x7FF) - 1023;
+    double m = double_of((b & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);
+    if (m > 1.4142135623730951) {
+        m = m * 0.5;
+        e += 1;
+    }
+    // log m = 2 atanh(s) = 2 s (1 + s^2/3 + s^4/5 + ...), |s| <= 0.1716: 13 terms reach 1e-19.
+    const double s = (m - 1.0) / (m + 1.0);
+    const double z = s * s;
+    double p = 1.0 / 25.0;
+    for (int k = 11; k >= 0; --k) p = p * z + 1.0 / (2.0 * k + 1.0);
+    const double log_m = 2.0 * s * p;
+    // ln 2 split so that e * ln2_hi is exact for |e| < 2^11 (fdlibm's constants).
+    const double ln2_hi = 6.93147180369123816490e-01;
+    const double ln2_lo = 1.90821492927058770002e-10;
+    const double ef = static_cast<double>(e);
+    return ef * ln2_hi + (ef * ln2_lo + log_m);
+}
+
+double cos_two_pi_basic(double u) {
+    // u = k/4 + r with |r| <= 1/8; u - k/4 is exact (Sterbenz, or k = 0).
+    const double k = std::floor(u * 4.0 + 0.5);
+    const double r = u - k * 0.25;
+    const double phi = r * 6.283185307179586;  // |phi| <= pi/4
+    const double quadrant = k - 4.0 * std::floor(k * 0.25);
+    if (quadrant == 0.0) return cos_small(phi);
+    if (quadrant == 1.0) return -sin_small(phi);
+    if (quadrant == 2.0) return -cos_small(phi);
+    return sin_small(phi);
+}
+
+double uniform53(std::uint64_t word) {
+    return (static_cast<double>(word >> 11) + 0.5) * 0x1.0p-53;
+}
+
+double normal_from_words(std::uint64_t w0, std::uint64_t w1) {
+    const double u1 = uniform53(w0);
+    const double u2 = uniform53(w1);
+    return std::sqrt(-2.0 * log_basic(u1)) * cos_two_pi_basic(u2);
+}
+
+double normal_at(const Key& key, const Counter& counter) {
+    const Counter block = philox_block(key, increment(counter));
+    return normal_from_words(block[0], block[1]);
+}
+
+Counter pixel_counter(std::int64_t y, std::int64_t x) {
+    return {static_cast<std::uint64_t>(x), static_cast<std::uint64_t>(y), 0, 0};
+}
+
+std::uint64_t digest(ConstView image, double noise_weight) {
+    constexpr std::uint64_t kCanonicalNaN = 0x7FF8000000000000ULL;
+    std::uint64_t h = 0x243F6A8885A308D3ULL;
+    h = splitmix64(h ^ static_cast<std::uint64_t>(image.rows));
+    h = splitmix64(h ^ static_cast<std::uint64_t>(image.cols));
+    const std::size_t n = image.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        const double v = image.data[i];
+        h = splitmix64(h ^ (std::isnan(v) ? kCanonicalNaN : bits_of(v)));
+    }
+    return splitmix64(h ^ bits_of(noise_weight));
+}
+
+}  // namespace zogy::rng

@@ -1,0 +1,45 @@
+// Counter-based noise (DESIGN section 4): Philox4x64-10 from Random123, numpy's counter
+// convention, image digests for the key, and normal deviates from basic arithmetic only.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "view.hpp"
+
+namespace zogy::rng {
+
+using Key = std::array<std::uint64_t, 2>;
+using Counter = std::array<std::uint64_t, 4>;  // least significant word first
+
+// The Random123 block for counter c (no offset): this is what the known-answer vectors list.
+Counter philox_block(const Key& key, const Counter& c);
+
+// c + 1 modulo 2^256.
+Counter increment(Counter c);
+
+// numpy.random.Philox(key, counter).random_raw(n): block at counter + 1 + j / 4, word j % 4.
+void raw_numpy(const Key& key, const Counter& counter, std::size_t n, std::uint64_t* out);
+
+// Natural log and cos(2 pi u) from + - * / sqrt only, so that they give the same bits on every
+// IEEE-754 machine (glibc's libm picks FMA paths by CPU at run time and is not correctly rounded).
+double log_basic(double u);         // u > 0, finite, normal
+double cos_two_pi_basic(double u);  // any finite u; exact argument reduction
+
+// Uniform in (0, 1) from the top 53 bits: never 0, never 1.
+double uniform53(std::uint64_t word);
+
+// Box-Muller on the first two words of a block: one deviate per block, a fixed draw count.
+double normal_from_words(std::uint64_t w0, std::uint64_t w1);
+
+// The deviate for a numpy-convention counter (uses the block at counter + 1).
+double normal_at(const Key& key, const Counter& counter);
+
+// Counter of the exposure pixel (y, x): x in word 0, y in word 1, both as two's complement.
+Counter pixel_counter(std::int64_t y, std::int64_t x);
+
+// 64-bit digest of an image's shape, pixels (NaNs canonical) and noise weight (docs/algorithm.md).
+std::uint64_t digest(ConstView image, double noise_weight);
+
+}  // namespace zogy::rng

@@ -1,0 +1,81 @@
+#include "stats.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "errors.hpp"
+
+namespace zogy::stats {
+
+namespace {
+
+// Sequential sums keep the result independent of thread count and vector width.
+MeanStd mean_std(const std::vector<double>& v) {
+    double sum = 0.0;
+    for (double x : v) sum += x;
+    const double mean = sum / static_cast<double>(v.size());
+    double ss = 0.0;
+    for (double x : v) ss += (x - mean) * (x - mean);
+    return {mean, std::sqrt(ss / static_cast<double>(v.size()))};
+}
+
+}  // namespace
+
+MeanStd clipped_mean_std(std::vector<double> values, const char* what) {
+    if (values.empty()) {
+        throw InvalidArgument(std::string(what) +
+                              ": no good pixels to estimate statistics from (all masked or "
+                              "non-finite)");
+    }
+    MeanStd ms = mean_std(values);
+    for (int iteration = 0; iteration < 3; ++iteration) {
+        std::vector<double> kept;
+        kept.reserve(values.size());
+        for (double x : values) {
+            if (std::fabs(x - ms.mean) <= 3.0 * ms.std) kept.push_back(x);
+        }
+        if (kept.size() == values.size() || kept.empty()) break;
+        values.swap(kept);
+        ms = mean_std(values);
+    }
+    return ms;
+}
+
+double median(std::vector<double> values) {
+    const std::size_t n = values.size();
+    const std::size_t mid = n / 2;
+    std::nth_element(values.begin(), values.begin() + mid, values.end());
+    const double upper = values[mid];
+    if (n % 2 == 1) return upper;
+    const double lower = *std::max_element(values.begin(), values.begin() + mid);
+    return (lower + upper) / 2.0;
+}
+
+double robust_sigma(const std::vector<double>& values, const char* what) {
+    if (values.empty()) {
+        throw InvalidArgument(std::string(what) + ": no good pixels to estimate the noise from");
+    }
+    const double centre = median(values);
+    std::vector<double> deviations(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) deviations[i] = std::fabs(values[i] - centre);
+    double sigma = 1.482602218505602 * median(std::move(deviations));
+    if (sigma == 0.0) sigma = clipped_mean_std(values, what).std;
+    if (!(sigma > 0.0)) {
+        throw InvalidArgument(std::string(what) +
+                              ": the image has no measurable noise (constant pixels); pass its "
+                              "variance explicitly");
+    }
+    return sigma;
+}
+
+std::vector<double> good_values(ConstView image, const std::uint8_t* bad) {
+    std::vector<double> out;
+    out.reserve(image.size());
+    for (std::size_t i = 0; i < image.size(); ++i) {
+        if (!bad[i]) out.push_back(image.data[i]);
+    }
+    return out;
+}
+
+}  // namespace zogy::stats

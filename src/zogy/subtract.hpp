@@ -1,0 +1,59 @@
+// The whole subtraction: validation, statistics, padding, transforms, kernels, outputs.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "padding.hpp"
+#include "view.hpp"
+
+namespace zogy {
+
+struct ImageInput {
+    ConstView image;
+    ConstView variance;                  // data == nullptr: constant robust (MAD) estimate
+    const std::uint8_t* mask = nullptr;  // nullable; non-zero marks a bad pixel
+    ConstView psf;
+    double flux_scale = 1.0;
+};
+
+struct SubtractOptions {
+    std::uint64_t seed = 0;
+    padding::FillMode fill = padding::FillMode::Noise;
+    padding::SizeRule size_rule = padding::SizeRule::Smooth;
+    long long border_y = -1;  // < 0: the default rule
+    long long border_x = -1;
+    bool kernel_guard = true;
+    int threads = 1;
+};
+
+// What the subtraction learned about one input image.
+struct ImageSummary {
+    std::uint64_t digest = 0;
+    double noise_weight = 0.0;  // sigma^2
+    double fill_mean = 0.0;     // m
+    std::size_t bad_pixels = 0;
+};
+
+// Caller-owned output buffers (inner shape; psf has the science PSF's stamp shape) and the
+// scalars the subtraction fills in.
+struct SubtractOutputs {
+    MutView difference, difference_variance, score, score_variance, scorr, flux, flux_err, psf;
+    std::uint8_t* mask = nullptr;
+
+    double flux_zero_point = 0.0;
+    double score_normalisation = 0.0;
+    std::size_t guarded_frequencies = 0;
+    padding::Geometry geometry;
+    std::array<ImageSummary, 2> images;  // science, reference
+};
+
+// Mask bits of the output.
+constexpr std::uint8_t kScienceBad = 1;
+constexpr std::uint8_t kReferenceBad = 2;
+
+void subtract(const ImageInput& science, const ImageInput& reference,
+              const SubtractOptions& options, SubtractOutputs& out);
+
+}  // namespace zogy

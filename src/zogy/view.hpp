@@ -1,0 +1,52 @@
+// Non-owning views of contiguous row-major 2-D arrays, and 64-byte aligned owning buffers.
+#pragma once
+
+#include <cstddef>
+#include <cstdlib>
+#include <memory>
+#include <new>
+
+namespace zogy {
+
+template <typename T>
+struct View2D {
+    T* data = nullptr;
+    std::size_t rows = 0;
+    std::size_t cols = 0;
+
+    std::size_t size() const { return rows * cols; }
+    T& operator()(std::size_t y, std::size_t x) const { return data[y * cols + x]; }
+};
+
+using ConstView = View2D<const double>;
+using MutView = View2D<double>;
+
+// FFTW's results depend on buffer alignment (DESIGN section 7), so every buffer that is planned
+// or executed on comes from here: 64-byte aligned, whatever the caller's arrays look like.
+template <typename T>
+class AlignedBuffer {
+  public:
+    AlignedBuffer() = default;
+    explicit AlignedBuffer(std::size_t n) : size_(n) {
+        if (n == 0) return;
+        const std::size_t bytes = ((n * sizeof(T) + kAlign - 1) / kAlign) * kAlign;
+        void* p = std::aligned_alloc(kAlign, bytes);
+        if (p == nullptr) throw std::bad_alloc();
+        data_.reset(static_cast<T*>(p));
+    }
+    T* data() { return data_.get(); }
+    const T* data() const { return data_.get(); }
+    std::size_t size() const { return size_; }
+    T& operator[](std::size_t i) { return data_.get()[i]; }
+    const T& operator[](std::size_t i) const { return data_.get()[i]; }
+
+  private:
+    static constexpr std::size_t kAlign = 64;
+    struct FreeDeleter {
+        void operator()(T* p) const { std::free(p); }
+    };
+    std::unique_ptr<T, FreeDeleter> data_;
+    std::size_t size_ = 0;
+};
+
+}  // namespace zogy

@@ -12,7 +12,6 @@ so that agreement with ``zogy._core`` is evidence, not tautology. It favours cla
 from __future__ import annotations
 
 import math
-import struct
 
 import numpy as np
 
@@ -145,7 +144,10 @@ def increment_counters(counters: np.ndarray, amounts=1) -> np.ndarray:
 
 
 def raw_numpy(key, counter, n: int) -> np.ndarray:
-    """``numpy.random.Philox(key=K, counter=C).random_raw(n)``: word j % 4 of block C + 1 + j // 4."""
+    """``numpy.random.Philox(key=K, counter=C).random_raw(n)``.
+
+    Raw output j is word j % 4 of the Random123 block at counter C + 1 + j // 4.
+    """
     n_blocks = -(-n // 4)
     counters = increment_counters(
         np.broadcast_to(_counter_words(counter), (n_blocks, 4)), np.arange(1, n_blocks + 1)
@@ -185,9 +187,12 @@ _COS_C, _SIN_C = _taylor_coefficients()
 
 
 def uniform53(words) -> np.ndarray:
-    """Uniform in (0, 1) from the top 53 bits of each word: ``((w >> 11) + 0.5) * 2**-53``."""
-    top = (np.asarray(words, dtype=np.uint64) >> np.uint64(11)).astype(np.float64)
-    return (top + 0.5) * 2.0**-53
+    """Uniform in (0, 1) from the top 52 bits of each word: ``((w >> 12) + 0.5) * 2**-52``.
+
+    Every value is exact (53 significant bits), so the range is [2**-53, 1 - 2**-53].
+    """
+    top = (np.asarray(words, dtype=np.uint64) >> np.uint64(12)).astype(np.float64)
+    return (top + 0.5) * 2.0**-52
 
 
 def log_basic(u) -> np.ndarray:
@@ -228,7 +233,7 @@ def _sin_small(phi: np.ndarray) -> np.ndarray:
 
 
 def cos_two_pi_basic(u) -> np.ndarray:
-    """cos(2 pi u) with exact quadrant reduction and Taylor series (rng.cpp ``cos_two_pi_basic``)."""
+    """cos(2 pi u): exact quadrant reduction, Taylor series (rng.cpp ``cos_two_pi_basic``)."""
     u = np.asarray(u, dtype=np.float64)
     k = np.floor(u * 4.0 + 0.5)
     r = u - k * 0.25  # exact: Sterbenz, or k = 0
@@ -290,17 +295,29 @@ def splitmix64(z: int) -> int:
     return z ^ (z >> 31)
 
 
-def _double_bits(value: float) -> int:
-    return struct.unpack("<Q", struct.pack("<d", float(value)))[0]
+def _float_words(values: np.ndarray) -> list[int]:
+    """float64 bits in row-major order, every NaN as the canonical quiet NaN."""
+    bits = np.ascontiguousarray(values, dtype=np.float64).view(np.uint64).reshape(-1).copy()
+    bits[np.isnan(values).reshape(-1)] = _CANONICAL_NAN
+    return bits.tolist()
 
 
-def digest(image, noise_weight: float) -> int:
-    """64-bit digest of an image's shape, float64 pixels (NaNs canonical) and noise weight."""
+def digest(image, variance=None) -> int:
+    """64-bit digest of the input bits: [H, W, pixels, F, variance plane if F = 1].
+
+    ``variance`` is as passed to subtract: None (F = 0, no variance words), a scalar (its
+    constant plane) or an (H, W) plane. Only inputs enter, never a derived statistic: sigma^2
+    could differ in its last bit between implementations and would redraw every padded pixel.
+    """
     pixels = _as_image(image, "image")
-    bits = np.ascontiguousarray(pixels).view(np.uint64).reshape(-1).copy()
-    bits[np.isnan(pixels).reshape(-1)] = _CANONICAL_NAN
+    words = [pixels.shape[0], pixels.shape[1], *_float_words(pixels)]
+    if variance is None:
+        words.append(0)
+    else:
+        plane = np.broadcast_to(np.asarray(variance, dtype=np.float64), pixels.shape)
+        words += [1, *_float_words(plane)]
     h = _DIGEST_START
-    for word in (pixels.shape[0], pixels.shape[1], *bits.tolist(), _double_bits(noise_weight)):
+    for word in words:
         h = splitmix64(h ^ word)
     return h
 
@@ -313,17 +330,21 @@ def image_key(seed: int, image_digest: int) -> int:
 # ---------------------------------------------------------------------------------------------
 # Statistics
 # ---------------------------------------------------------------------------------------------
-# Means and sums of squares use correctly rounded sums (math.fsum), the only definition that
-# does not depend on the summation order: the noise weight's bits enter the digest, so the C++
-# core must produce the same double for the padding noise to be the same.
+# Sums run sequentially in row-major order (np.cumsum accumulates left to right; np.sum is
+# pairwise), as in the C++ core (stats.cpp), so that sigma^2 and m agree to the bit and the
+# padding values m + sigma z with them.
+
+
+def _sequential_sum(values: np.ndarray) -> float:
+    return float(np.cumsum(values, axis=None)[-1]) if values.size else 0.0
 
 
 def _mean_std(values: np.ndarray) -> tuple[float, float]:
     """Mean and population standard deviation (ddof 0)."""
     n = values.size
-    mean = math.fsum(values.tolist()) / n
-    variance = math.fsum(((values - mean) ** 2).tolist()) / n
-    return mean, math.sqrt(variance)
+    mean = _sequential_sum(values) / n
+    deviation = values - mean
+    return mean, math.sqrt(_sequential_sum(deviation * deviation) / n)
 
 
 def _clipped_stats(values: np.ndarray) -> tuple[float, float]:
@@ -331,12 +352,10 @@ def _clipped_stats(values: np.ndarray) -> tuple[float, float]:
     selected = np.asarray(values, dtype=np.float64).reshape(-1)
     if selected.size == 0:
         raise ValueError("no good pixels to estimate statistics from")
-    if selected.min() == selected.max():  # a constant's clipped mean is the constant itself
-        return float(selected[0]), 0.0
     for _ in range(_CLIP_ITERATIONS):
         mean, std = _mean_std(selected)
         kept = selected[np.abs(selected - mean) <= _CLIP_SIGMA * std]
-        if kept.size == selected.size:
+        if kept.size == selected.size or kept.size == 0:
             break
         selected = kept
     return _mean_std(selected)
@@ -365,10 +384,10 @@ def _mad_sigma(values: np.ndarray) -> float:
 def _noise_weight(image: np.ndarray, good: np.ndarray, variance) -> float:
     """sigma^2: clipped mean of the variance plane over good pixels, (MAD sigma)^2 without one."""
     if variance is None:
-        return _mad_sigma(image[good]) ** 2
-    if np.ndim(variance) == 0:
-        return float(variance)
-    return _clipped_stats(variance[good])[0]
+        sigma = _mad_sigma(image[good])
+        return sigma * sigma
+    plane = np.broadcast_to(variance, image.shape)  # a scalar is a constant plane
+    return _clipped_stats(plane[good])[0]
 
 
 def _fill_mean(image: np.ndarray, good: np.ndarray) -> float:
@@ -437,8 +456,8 @@ def normalize_psf(psf, image_shape: tuple[int, int] | None = None, name: str = "
         raise ValueError(f"{name} stamp {stamp.shape} is larger than the image {image_shape}")
     if not np.all(np.isfinite(stamp)):
         raise ValueError(f"{name} has non-finite values")
-    total = stamp.sum()
-    if not (np.isfinite(total) and total > 0):
+    total = _sequential_sum(stamp)
+    if not (math.isfinite(total) and total > 0):
         raise ValueError(f"{name} must have a finite positive sum")
     return stamp / total
 
@@ -448,8 +467,8 @@ def psf_moments(stamp: np.ndarray) -> tuple[float, float]:
     h, w = stamp.shape
     dy = (np.arange(h) - h // 2).astype(np.float64)[:, None]
     dx = (np.arange(w) - w // 2).astype(np.float64)[None, :]
-    mxx = float(np.sum(stamp * dx**2))
-    myy = float(np.sum(stamp * dy**2))
+    mxx = _sequential_sum(stamp * dx * dx)
+    myy = _sequential_sum(stamp * dy * dy)
     return max(mxx, 0.0), max(myy, 0.0)
 
 
@@ -682,7 +701,7 @@ def _prepare_side(image, mask, variance, psf, seed, padding, border, padded_shap
     variance = _checked_variance(variance, image, good, f"{role}_variance")
     noise_weight = _noise_weight(image, good, variance)
     fill_mean = _fill_mean(image, good)
-    image_digest = digest(image, noise_weight)
+    image_digest = digest(image, variance)
     padded, padded_variance = _pad_image(
         image,
         bad,
@@ -743,7 +762,10 @@ def subtract(
     psf_n = normalize_psf(science_psf, shape, "science_psf")
     psf_r = normalize_psf(reference_psf, shape, "reference_psf")
     by, bx = _border_pair(border, (psf_n, psf_r))
-    padded_shape = (fft_length(shape[0] + 2 * by, fft_size), fft_length(shape[1] + 2 * bx, fft_size))
+    padded_shape = (
+        fft_length(shape[0] + 2 * by, fft_size),
+        fft_length(shape[1] + 2 * bx, fft_size),
+    )
 
     sides = [
         _prepare_side(img, msk, var, psf, seed, padding, (by, bx), padded_shape, role)

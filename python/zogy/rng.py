@@ -51,6 +51,12 @@ def padding_key(seed: int, digest: int) -> int:
     return v.seed_value(seed) + (_words(digest, 1, "digest")[0] << 64)
 
 
-def digest(image, noise_weight: float) -> int:
-    """64-bit digest of an image's shape, pixels and noise weight (docs/algorithm.md)."""
-    return _core.digest(v.float_array(image, "image"), float(noise_weight))
+def digest(image, variance=None) -> int:
+    """64-bit digest of an image's shape, pixels and variance (docs/algorithm.md).
+
+    ``variance`` is what was passed to :func:`zogy.subtract`: None, a scalar (hashed as the
+    constant plane) or a plane of the image's shape.
+    """
+    image = v.float_array(image, "image")
+    plane = v.variance_plane(variance, image.shape, "variance")
+    return _core.digest(image, plane)

@@ -1,5 +1,7 @@
 #include <pybind11/stl.h>
 
+#include <optional>
+
 #include "arrays.hpp"
 #include "bindings.hpp"
 #include "zogy/padding.hpp"
@@ -47,10 +49,18 @@ void bind_rng(py::module_& m) {
         py::arg("w0"), py::arg("w1"));
     m.def(
         "digest",
-        [](const DoubleArray& image, double noise_weight) {
-            return rng::digest(view_2d(image, "image"), noise_weight);
+        [](const DoubleArray& image, const std::optional<DoubleArray>& variance) {
+            const ConstView view = view_2d(image, "image");
+            ConstView variance_view;
+            if (variance) {
+                variance_view = view_2d(*variance, "variance");
+                if (variance_view.rows != view.rows || variance_view.cols != view.cols) {
+                    throw InvalidArgument("variance: shape differs from the image's");
+                }
+            }
+            return rng::digest(view, variance_view);
         },
-        py::arg("image"), py::arg("noise_weight"));
+        py::arg("image"), py::arg("variance") = py::none());
     m.def("smooth_size", &padding::smooth_size, py::arg("n"));
     m.def("pow2_size", &padding::pow2_size, py::arg("n"));
 }

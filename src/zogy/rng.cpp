@@ -131,7 +131,9 @@ double cos_two_pi_basic(double u) {
 }
 
 double uniform53(std::uint64_t word) {
-    return (static_cast<double>(word >> 11) + 0.5) * 0x1.0p-53;
+    // 52 bits plus the half: (2^52 - 1) + 0.5 needs 53 significant bits, so every value is
+    // exact and the range is [2^-53, 1 - 2^-53]. (With 53 bits the top value would round to 1.)
+    return (static_cast<double>(word >> 12) + 0.5) * 0x1.0p-52;
 }
 
 double normal_from_words(std::uint64_t w0, std::uint64_t w1) {
@@ -149,17 +151,22 @@ Counter pixel_counter(std::int64_t y, std::int64_t x) {
     return {static_cast<std::uint64_t>(x), static_cast<std::uint64_t>(y), 0, 0};
 }
 
-std::uint64_t digest(ConstView image, double noise_weight) {
+std::uint64_t digest(ConstView image, ConstView variance) {
     constexpr std::uint64_t kCanonicalNaN = 0x7FF8000000000000ULL;
     std::uint64_t h = 0x243F6A8885A308D3ULL;
+    auto absorb = [&h](const double* values, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+            const double v = values[i];
+            h = splitmix64(h ^ (std::isnan(v) ? kCanonicalNaN : bits_of(v)));
+        }
+    };
     h = splitmix64(h ^ static_cast<std::uint64_t>(image.rows));
     h = splitmix64(h ^ static_cast<std::uint64_t>(image.cols));
-    const std::size_t n = image.size();
-    for (std::size_t i = 0; i < n; ++i) {
-        const double v = image.data[i];
-        h = splitmix64(h ^ (std::isnan(v) ? kCanonicalNaN : bits_of(v)));
-    }
-    return splitmix64(h ^ bits_of(noise_weight));
+    absorb(image.data, image.size());
+    const bool has_variance = variance.data != nullptr;
+    h = splitmix64(h ^ (has_variance ? 1ULL : 0ULL));
+    if (has_variance) absorb(variance.data, variance.size());
+    return h;
 }
 
 }  // namespace zogy::rng

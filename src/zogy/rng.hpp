@@ -27,7 +27,7 @@ void raw_numpy(const Key& key, const Counter& counter, std::size_t n, std::uint6
 double log_basic(double u);         // u > 0, finite, normal
 double cos_two_pi_basic(double u);  // any finite u; exact argument reduction
 
-// Uniform in (0, 1) from the top 53 bits: never 0, never 1.
+// Uniform in (0, 1) from the top 52 bits plus one half, exactly representable: never 0 or 1.
 double uniform53(std::uint64_t word);
 
 // Box-Muller on the first two words of a block: one deviate per block, a fixed draw count.
@@ -39,7 +39,9 @@ double normal_at(const Key& key, const Counter& counter);
 // Counter of the exposure pixel (y, x): x in word 0, y in word 1, both as two's complement.
 Counter pixel_counter(std::int64_t y, std::int64_t x);
 
-// 64-bit digest of an image's shape, pixels (NaNs canonical) and noise weight (docs/algorithm.md).
-std::uint64_t digest(ConstView image, double noise_weight);
+// 64-bit digest of an image's shape, pixels and variance plane as given (NaNs canonical;
+// variance.data == nullptr when there is none), see docs/algorithm.md. Only input bits enter,
+// never a derived statistic whose last bit could depend on summation order.
+std::uint64_t digest(ConstView image, ConstView variance);
 
 }  // namespace zogy::rng

@@ -95,7 +95,7 @@ Prepared prepare(const ImageInput& in, const std::string& role) {
         p.variance_view = ConstView{p.variance.data(), in.image.rows, in.image.cols};
     }
     p.summary.fill_mean = stats::clipped_mean_std(good, image_name.c_str()).mean;
-    p.summary.digest = rng::digest(in.image, p.summary.noise_weight);
+    p.summary.digest = rng::digest(in.image, in.variance);
     return p;
 }
 

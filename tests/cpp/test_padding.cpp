@@ -1,0 +1,128 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "zogy/padding.hpp"
+#include "zogy/rng.hpp"
+
+using namespace zogy;
+
+TEST_CASE("smooth sizes have only the factors 2, 3, 5, 7 and are the smallest such") {
+    auto is_smooth = [](std::size_t n) {
+        for (std::size_t p : {2, 3, 5, 7}) {
+            while (n % p == 0) n /= p;
+        }
+        return n == 1;
+    };
+    for (std::size_t n = 1; n < 3000; ++n) {
+        const std::size_t s = padding::smooth_size(n);
+        CHECK(s >= n);
+        CHECK(is_smooth(s));
+        for (std::size_t k = n; k < s; ++k) CHECK_FALSE(is_smooth(k));
+    }
+    CHECK(padding::smooth_size(11) == 12);
+    CHECK(padding::smooth_size(500) == 500);
+    CHECK(padding::smooth_size(1031) == 1050);
+    CHECK(padding::pow2_size(500) == 512);
+    CHECK(padding::pow2_size(512) == 512);
+}
+
+TEST_CASE("geometry: border on every side, inner box at (border_y, border_x)") {
+    const auto g = padding::make_geometry(250, 260, 125, 125, padding::SizeRule::Smooth);
+    CHECK(g.rows == 500);
+    CHECK(g.cols == 512);  // 510 = 2*3*5*17 is not 7-smooth; 512 is
+    const auto p = padding::make_geometry(250, 260, 125, 125, padding::SizeRule::Pow2);
+    CHECK(p.rows == 512);
+    CHECK(p.cols == 512);
+    CHECK_THROWS(padding::make_geometry(10, 10, std::size_t{1} << 21, 0,
+                                        padding::SizeRule::Smooth));
+}
+
+namespace {
+
+struct Image {
+    std::vector<double> pixels;
+    std::vector<std::uint8_t> bad;
+    ConstView view() const { return {pixels.data(), 6, 5}; }
+};
+
+Image make_image(double level) {
+    Image im{std::vector<double>(30), std::vector<std::uint8_t>(30, 0)};
+    for (std::size_t i = 0; i < 30; ++i) im.pixels[i] = level + static_cast<double>(i % 7);
+    return im;
+}
+
+}  // namespace
+
+TEST_CASE("a padded pixel is a pure function of its key and exposure coordinate") {
+    const Image a = make_image(10.0);
+    const auto g = padding::make_geometry(6, 5, 3, 4, padding::SizeRule::Smooth);
+    const rng::Key key{9, rng::digest(a.view(), ConstView{})};
+    const padding::Fill fill{padding::FillMode::Noise, 10.0, 2.0, key};
+    std::vector<double> padded(g.rows * g.cols);
+    padding::pad_image(a.view(), a.bad.data(), g, fill, padded.data());
+
+    // Recompute each padded pixel alone, in reverse order, straight from the generator.
+    for (std::size_t i = g.rows; i-- > 0;) {
+        for (std::size_t j = g.cols; j-- > 0;) {
+            const long long y = static_cast<long long>(i) - 3, x = static_cast<long long>(j) - 4;
+            const bool inside = y >= 0 && y < 6 && x >= 0 && x < 5;
+            const double expected =
+                inside ? a.pixels[static_cast<std::size_t>(y * 5 + x)]
+                       : 10.0 + std::sqrt(2.0) * rng::normal_at(key, rng::pixel_counter(y, x));
+            CHECK(padded[i * g.cols + j] == expected);
+        }
+    }
+
+    // Padding another image first, or a different image, leaves this image's padding alone.
+    const Image b = make_image(-3.0);
+    const padding::Fill fill_b{padding::FillMode::Noise, -3.0, 5.0,
+                               rng::Key{9, rng::digest(b.view(), ConstView{})}};
+    std::vector<double> padded_b(g.rows * g.cols), again(g.rows * g.cols);
+    padding::pad_image(b.view(), b.bad.data(), g, fill_b, padded_b.data());
+    padding::pad_image(a.view(), a.bad.data(), g, fill, again.data());
+    CHECK(again == padded);
+    CHECK(padded_b[0] != padded[0]);
+}
+
+TEST_CASE("a bigger border keeps the padding values of the pixels both share") {
+    const Image a = make_image(0.0);
+    const padding::Fill fill{padding::FillMode::Noise, 0.0, 1.0, rng::Key{1, 2}};
+    const auto small = padding::make_geometry(6, 5, 2, 2, padding::SizeRule::Smooth);
+    const auto large = padding::make_geometry(6, 5, 5, 6, padding::SizeRule::Smooth);
+    std::vector<double> ps(small.rows * small.cols), pl(large.rows * large.cols);
+    padding::pad_image(a.view(), a.bad.data(), small, fill, ps.data());
+    padding::pad_image(a.view(), a.bad.data(), large, fill, pl.data());
+    // Exposure pixel (-1, -2) in both grids.
+    CHECK(ps[(2 - 1) * small.cols + (2 - 2)] == pl[(5 - 1) * large.cols + (6 - 2)]);
+}
+
+TEST_CASE("fill modes and bad pixels") {
+    Image a = make_image(100.0);
+    a.bad[7] = 1;
+    const auto g = padding::make_geometry(6, 5, 2, 2, padding::SizeRule::Smooth);
+    std::vector<double> out(g.rows * g.cols);
+    const std::size_t bad_index = (1 + 2) * g.cols + (2 + 2);  // pixel 7 = (y 1, x 2)
+
+    padding::pad_image(a.view(), a.bad.data(), g,
+                       {padding::FillMode::Zero, 100.0, 4.0, rng::Key{0, 0}}, out.data());
+    CHECK(out[0] == 0.0);
+    CHECK(out[bad_index] == 100.0);
+
+    padding::pad_image(a.view(), a.bad.data(), g,
+                       {padding::FillMode::Constant, 100.0, 4.0, rng::Key{0, 0}}, out.data());
+    CHECK(out[0] == 100.0);
+    CHECK(out[bad_index] == 100.0);
+
+    const rng::Key key{3, 4};
+    padding::pad_image(a.view(), a.bad.data(), g, {padding::FillMode::Noise, 100.0, 4.0, key},
+                       out.data());
+    CHECK(out[bad_index] == 100.0 + 2.0 * rng::normal_at(key, rng::pixel_counter(1, 2)));
+
+    std::vector<double> var(30, 7.0), padded_var(g.rows * g.cols);
+    padding::pad_variance({var.data(), 6, 5}, a.bad.data(), g, 4.0, padded_var.data());
+    CHECK(padded_var[0] == 4.0);
+    CHECK(padded_var[bad_index] == 4.0);
+    CHECK(padded_var[(0 + 2) * g.cols + 2] == 7.0);
+}

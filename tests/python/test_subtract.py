@@ -1,0 +1,325 @@
+"""zogy.subtract: oracle agreement, reproducibility, antisymmetry, statistics, bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from scenarios import ARRAYS, digest_of, lsst_pair, subtract_pair
+
+import zogy
+from zogy import reference
+
+# --- agreement with the NumPy oracle -------------------------------------------------------
+
+
+def _oracle_cases(gauss):
+    g = np.random.default_rng(11)
+    odd = dict(
+        science=g.normal(10, 3, (61, 47)), reference=g.normal(4, 1, (61, 47)),
+        science_psf=gauss((11, 11), 1.5), reference_psf=gauss((9, 9), 1.2),
+        kwargs=dict(science_variance=9.0, reference_variance=1.0, seed=3),
+    )  # fmt: skip
+    var_n = g.uniform(3, 5, (40, 90))
+    non_square = dict(
+        science=g.normal(0, 2, (40, 90)), reference=g.normal(0, 1, (40, 90)),
+        science_psf=gauss((15, 13), 2.2), reference_psf=gauss((7, 9), 1.0),
+        kwargs=dict(science_variance=var_n, reference_variance=np.full((40, 90), 1.0),
+                    flux_scales=(1.3, 0.8), seed=9),
+    )  # fmt: skip
+    sci = g.normal(100, 5, (50, 64))
+    sci[3, 4] = np.nan
+    mask_r = np.zeros((50, 64), bool)
+    mask_r[20:23, 30] = True
+    masked = dict(
+        science=sci, reference=g.normal(90, 2, (50, 64)),
+        science_psf=gauss((9, 9), 1.3), reference_psf=gauss((21, 17), 2.6),
+        kwargs=dict(reference_mask=mask_r, padding="zero", fft_size="pow2", border=(12, 7)),
+    )  # fmt: skip
+    constant = dict(
+        science=g.normal(5, 2, (33, 35)), reference=g.normal(5, 2, (33, 35)),
+        science_psf=gauss((7, 7), 1.1), reference_psf=gauss((7, 7), 1.1),
+        kwargs=dict(padding="constant", kernel_guard=False),
+    )  # fmt: skip
+    return {"odd": odd, "non_square": non_square, "masked_pow2": masked, "constant": constant}
+
+
+@pytest.mark.parametrize("case", ["odd", "non_square", "masked_pow2", "constant"])
+def test_matches_reference_oracle(case, gauss):
+    c = _oracle_cases(gauss)[case]
+    args = (c["science"], c["reference"], c["science_psf"], c["reference_psf"])
+    ours = zogy.subtract(*args, **c["kwargs"], threads=2)
+    oracle = reference.subtract(*args, **c["kwargs"])
+    assert ours.padded_shape == tuple(oracle["padded_shape"])
+    assert ours.border == tuple(oracle["border"])
+    assert ours.keys == tuple(oracle["keys"])
+    assert np.array_equal(ours.mask, oracle["mask"])
+    for name in ARRAYS:
+        a, b = getattr(ours, name), oracle[name]
+        assert np.array_equal(np.isnan(a), np.isnan(b)), name
+        scale = np.nanmax(np.abs(b))
+        assert np.nanmax(np.abs(a - b)) <= 1e-10 * scale, name
+    assert ours.flux_zero_point == pytest.approx(oracle["flux_zero_point"], rel=1e-12)
+
+
+# --- reproducibility -----------------------------------------------------------------------
+
+
+def test_repeated_calls_are_byte_identical(pair0):
+    first = digest_of(subtract_pair(pair0, seed=7))
+    for _ in range(3):
+        assert digest_of(subtract_pair(pair0, seed=7)) == first
+
+
+def test_fresh_process_is_byte_identical(pair0):
+    code = textwrap.dedent(
+        """
+        import sys
+        sys.path.insert(0, sys.argv[1])
+        from scenarios import ARRAYS, digest_of, lsst_pair, subtract_pair
+        from test_subtract import digest_of
+        print(digest_of(subtract_pair(lsst_pair(0), seed=7)))
+        """
+    )
+    here = str(__import__("pathlib").Path(__file__).parent)
+    out = subprocess.run(
+        [sys.executable, "-c", code, here], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == digest_of(subtract_pair(pair0, seed=7))
+
+
+def test_thread_count_does_not_change_bits(pair0):
+    one = digest_of(subtract_pair(pair0, seed=4, threads=1))
+    assert digest_of(subtract_pair(pair0, seed=4, threads=2)) == one
+    assert digest_of(subtract_pair(pair0, seed=4, threads=5)) == one
+
+
+def test_concurrent_python_threads_are_byte_identical(pair0):
+    serial = [digest_of(subtract_pair(pair0, seed=s)) for s in range(4)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parallel = list(pool.map(lambda s: digest_of(subtract_pair(pair0, seed=s)), range(4)))
+    assert parallel == serial
+    assert len(set(serial)) == 4  # the seed matters, so equality above is not vacuous
+
+
+# --- exact antisymmetry (LSST reverse scenario) ----------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_swapping_inputs_negates_exactly(seed):
+    pair = lsst_pair(seed)
+    a = subtract_pair(pair, seed=seed)
+    b = subtract_pair(pair, seed=seed, swap=True)
+    for name in ("difference", "score", "scorr", "flux"):
+        assert np.array_equal(getattr(a, name), -getattr(b, name)), name
+    for name in ("difference_variance", "score_variance"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    x, y = pair.catalog["x"], pair.catalog["y"]
+    ma, mb = zogy.metric1(a.difference, x, y), zogy.metric1(b.difference, x, y)
+    assert ma.metric == -mb.metric
+    assert (ma.n_pos, ma.n_neg) == (mb.n_neg, mb.n_pos)
+    assert ma.n_used > 0
+
+
+def test_inputs_are_not_modified(pair0):
+    inputs = [pair0.science, pair0.reference, pair0.science_psf, pair0.reference_psf,
+              pair0.science_variance, pair0.reference_variance]  # fmt: skip
+    before = [a.copy() for a in inputs]
+    mask = np.zeros(pair0.science.shape, bool)
+    mask[5, 5] = True
+    mask_before = mask.copy()
+    zogy.subtract(*inputs[:4], science_variance=inputs[4], reference_variance=inputs[5],
+                  science_mask=mask)  # fmt: skip
+    for a, b in zip(inputs, before):
+        assert np.array_equal(a, b)
+    assert np.array_equal(mask, mask_before)
+    # Read-only inputs are accepted, which proves nothing is written through them.
+    frozen = [a.copy() for a in inputs]
+    for a in frozen:
+        a.setflags(write=False)
+    zogy.subtract(*frozen[:4], science_variance=frozen[4], reference_variance=frozen[5])
+
+
+# --- padding leak and the kernel guard -------------------------------------------------------
+
+
+def _interior_leak(pair, guard: bool) -> float:
+    a = subtract_pair(pair, seed=1, kernel_guard=guard)
+    b = subtract_pair(pair, seed=2, kernel_guard=guard)
+    inner = (slice(40, -40), slice(40, -40))
+    change = (a.difference - b.difference)[inner]
+    noise = np.sqrt(np.median(a.difference_variance))
+    return float(np.sqrt(np.mean(change**2)) / noise)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_padding_leak_is_tiny_with_the_guard_and_not_without(seed):
+    pair = lsst_pair(seed)
+    assert _interior_leak(pair, guard=True) < 1e-4
+    assert _interior_leak(pair, guard=False) > 1e-3
+
+
+def test_identical_psfs_give_finite_white_output(gauss, white_noise):
+    psf = gauss((25, 25), 2.0)
+    n, r = white_noise((128, 128), 5.0, 1), white_noise((128, 128), 1.5, 2)
+    res = zogy.subtract(n, r, psf, psf, science_variance=25.0, reference_variance=2.25)
+    for name in ARRAYS:
+        assert np.all(np.isfinite(getattr(res, name))), name
+    # White: the difference's neighbour correlation is ~0 and its variance sigma_N^2 + sigma_R^2.
+    d = res.difference - res.difference.mean()
+    lag = np.mean(d[:, 1:] * d[:, :-1]) / np.mean(d * d)
+    assert abs(lag) < 0.03
+    assert np.var(res.difference) == pytest.approx(27.25, rel=0.05)
+
+
+# --- statistics on known inputs -------------------------------------------------------------
+
+
+def test_source_free_noise_levels(gauss, white_noise):
+    n, r = white_noise((256, 256), 10.0, 3), white_noise((256, 256), 10.0, 4)
+    res = zogy.subtract(n, r, gauss((31, 31), 2.5), gauss((31, 31), 2.0),
+                        science_variance=np.full((256, 256), 100.0),
+                        reference_variance=np.full((256, 256), 100.0))  # fmt: skip
+    d = res.difference
+    clipped = d[np.abs(d - d.mean()) < 3 * d.std()]
+    assert np.var(clipped) == pytest.approx(200, rel=0.10)
+    assert np.mean(res.difference_variance) == pytest.approx(200, rel=0.05)
+    assert np.max(res.scorr) < 5
+
+
+def test_single_pixel_difference_peaks_in_place(gauss):
+    n = np.zeros((1000, 2000))
+    r = np.zeros((1000, 2000))
+    n[300, 300] = 1000.0
+    res = zogy.subtract(n, r, gauss((21, 21), 2.0), gauss((21, 21), 1.0),
+                        science_variance=1.0, reference_variance=1.0)  # fmt: skip
+    assert np.unravel_index(np.argmax(res.difference), n.shape) == (300, 300)
+
+
+def test_point_source_flux_and_detection(gauss, white_noise):
+    shape, flux, y0, x0 = (160, 170), 3000.0, 70, 90
+    psf_n, psf_r = gauss((31, 31), 2.5), gauss((31, 31), 2.0)
+    n = white_noise(shape, 5.0, 8)
+    r = white_noise(shape, 1.5, 9)
+    n[y0 - 15 : y0 + 16, x0 - 15 : x0 + 16] += flux * psf_n
+    res = zogy.subtract(n, r, psf_n, psf_r, science_variance=25.0, reference_variance=2.25)
+    peak = np.unravel_index(np.argmax(res.scorr), shape)
+    assert abs(peak[0] - y0) <= 1 and abs(peak[1] - x0) <= 1
+    assert res.scorr[y0, x0] > 5
+    assert abs(res.flux[y0, x0] - flux) < 3 * res.flux_err[y0, x0]
+
+
+def test_masked_and_nan_pixels_are_flagged(pair0):
+    sci = pair0.science.copy()
+    sci[10, 12] = np.nan
+    mask = np.zeros(sci.shape, bool)
+    mask[100, 101] = True
+    res = zogy.subtract(sci, pair0.reference, pair0.science_psf, pair0.reference_psf,
+                        reference_mask=mask)  # fmt: skip
+    assert res.mask[10, 12] == 1 and res.mask[100, 101] == 2
+    assert np.count_nonzero(res.mask) == 2
+    assert np.isnan(res.difference[10, 12]) and res.scorr[10, 12] == 0
+    good = res.mask == 0
+    assert np.all(np.isfinite(res.difference[good]))
+
+
+def test_result_metadata(pair0):
+    res = subtract_pair(pair0, seed=11)
+    assert res.seed == 11
+    assert res.padded_shape == (500, 512)  # 250 + 2*125 is 7-smooth; 260 + 250 = 510 is not
+    assert res.border == (125, 125)
+    assert res.padding_key("reference") == 11 + (res.keys[1] << 64)
+    assert res.psf.shape == pair0.science_psf.shape
+    assert res.psf.sum() == pytest.approx(1.0, abs=1e-12)
+    assert res.noise_weights == pytest.approx((25.0, 2.25))
+    pow2 = subtract_pair(pair0, fft_size="pow2")
+    assert pow2.padded_shape == (512, 512)
+
+
+def test_padding_values_can_be_regenerated_from_the_published_key(gauss):
+    """The padding is a pure function of (seed, digest, pixel): check one padded pixel's effect."""
+    g = np.random.default_rng(0)
+    img = g.normal(50, 2, (20, 24))
+    digest = zogy.rng.digest(img, 4.0)
+    res = zogy.subtract(img, img, gauss((5, 5), 1.0), gauss((5, 5), 1.0),
+                        science_variance=4.0, reference_variance=4.0)  # fmt: skip
+    assert res.keys == (digest, digest)
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def good(gauss):
+    g = np.random.default_rng(1)
+    return dict(
+        science=g.normal(0, 1, (40, 50)), reference=g.normal(0, 1, (40, 50)),
+        science_psf=gauss((9, 9), 1.5), reference_psf=gauss((9, 9), 1.2),
+    )  # fmt: skip
+
+
+def _call(good, **changes):
+    args = {**good, **{k: v for k, v in changes.items() if k in good}}
+    kwargs = {k: v for k, v in changes.items() if k not in good}
+    return zogy.subtract(args["science"], args["reference"], args["science_psf"],
+                         args["reference_psf"], **kwargs)  # fmt: skip
+
+
+BAD = [
+    ("reference", lambda g: np.zeros((40, 51)), ValueError, "reference: shape"),
+    ("science", lambda g: np.zeros(50), ValueError, "science: expected a 2-D"),
+    ("science", lambda g: np.zeros((2, 40, 50)), ValueError, "science: expected a 2-D"),
+    ("science", lambda g: np.zeros((0, 50)), ValueError, "science: the array is empty"),
+    ("science_psf", lambda g: np.full((5, 5), np.nan), ValueError, "science_psf"),
+    ("reference_psf", lambda g: -np.ones((5, 5)), ValueError, "reference_psf: the PSF sum"),
+    ("reference_psf", lambda g: np.zeros((5, 5)), ValueError, "reference_psf: the PSF sum"),
+    ("science_psf", lambda g: np.ones((41, 9)), ValueError, "science_psf: the PSF stamp"),
+    ("science_variance", lambda g: -1.0, ValueError, "science_variance"),
+    ("reference_variance", lambda g: np.nan, ValueError, "reference_variance"),
+    ("science", lambda g: g["science"] + 1j, TypeError, "science: complex"),
+    ("reference", lambda g: g["reference"] > 0, TypeError, "reference: boolean"),
+    ("padding", lambda g: "mirror", ValueError, "padding"),
+    ("fft_size", lambda g: "prime", ValueError, "fft_size"),
+    ("border", lambda g: -3, ValueError, "border"),
+    ("seed", lambda g: 2**64, ValueError, "seed"),
+    ("seed", lambda g: 1.5, TypeError, "seed"),
+    ("flux_scales", lambda g: (1.0, 0.0), ValueError, "flux_scales"),
+    ("threads", lambda g: 0, ValueError, "threads"),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "error", "message"), BAD, ids=[b[3] for b in BAD])
+def test_bad_input_raises_clear_errors(good, name, make, error, message):
+    with pytest.raises(error, match=message):
+        _call(good, **{name: make(good)})
+
+
+def test_variance_plane_with_nan_at_good_pixel(good):
+    var = np.ones((40, 50))
+    var[3, 3] = np.nan
+    with pytest.raises(ValueError, match="science_variance: value nan"):
+        _call(good, science_variance=var)
+
+
+def test_all_nan_image(good):
+    with pytest.raises(ValueError, match="science: every pixel is masked"):
+        _call(good, science=np.full((40, 50), np.nan))
+
+
+def test_integer_big_endian_and_strided_inputs_are_converted(good):
+    base = _call(good, seed=1)
+    as_int = np.round(good["science"] * 1000).astype(np.int32)
+    ints = _call(good, science=as_int, seed=1)
+    floats = _call(good, science=as_int.astype(float), seed=1)
+    assert digest_of(ints) == digest_of(floats)
+    big = good["science"].astype(">f8")
+    assert digest_of(_call(good, science=big, seed=1)) == digest_of(base)
+    strided = np.zeros((40, 100))
+    strided[:, ::2] = good["science"]
+    assert digest_of(_call(good, science=strided[:, ::2], seed=1)) == digest_of(base)
+    fortran = np.asfortranarray(good["science"])
+    assert digest_of(_call(good, science=fortran, seed=1)) == digest_of(base)

@@ -93,6 +93,14 @@ def border_pair(border) -> tuple[int, int]:
     return out[0], out[1]
 
 
+def non_negative_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: must be an integer, got {value!r}")
+    if value < 0:
+        raise InvalidArgument(f"{name}: {value} is negative; use >= 0")
+    return int(value)
+
+
 def positive_pair(values, name: str) -> tuple[float, float]:
     try:
         a, b = (float(v) for v in values)

@@ -15,6 +15,7 @@ FFT_SIZE_RULES = ("smooth", "pow2")
 #: Bits of :attr:`ZogyResult.mask`.
 MASK_SCIENCE_BAD = 1
 MASK_REFERENCE_BAD = 2
+MASK_EDGE = 4
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,9 @@ class ZogyResult:
         PSF-photometry flux alpha = S / F_S of a point source centred at each pixel, and its
         1-sigma error.
     mask : ndarray of uint8
-        Bit 1: science pixel bad (non-finite or masked); bit 2: reference pixel bad.
-        ``difference``, the variances, ``score`` and ``flux`` are NaN there.
+        Bit 1: science pixel bad (non-finite or masked); bit 2: reference pixel bad
+        (``difference``, the variances, ``score`` and ``flux`` are NaN there); bit 4: within
+        ``edge_width`` pixels of the image edge, where the padding still matters (values kept).
     padded_shape : tuple of int
         Shape of the FFT grid.
     border : tuple of int
@@ -80,9 +82,17 @@ class ZogyResult:
     score_normalisation: float
 
     def padding_key(self, image: str = "science") -> int:
-        """Philox key (numpy convention) of the padding noise of ``"science"`` or ``"reference"``."""
+        """Philox key (numpy convention) of the padding of "science" or "reference"."""
         index = {"science": 0, "reference": 1}[image]
         return self.seed + (self.keys[index] << 64)
+
+
+def _flag_edge(mask: np.ndarray, width: int) -> None:
+    """Set MASK_EDGE on the pixels closer than ``width`` to any image edge."""
+    if width <= 0:
+        return
+    for band in (mask[:width], mask[-width:], mask[:, :width], mask[:, -width:]):
+        band |= MASK_EDGE
 
 
 def subtract(
@@ -101,6 +111,7 @@ def subtract(
     fft_size: str = "smooth",
     flux_scales=(1.0, 1.0),
     kernel_guard: bool = True,
+    edge_width: int = 0,
     threads: int | None = None,
 ) -> ZogyResult:
     """ZOGY proper image subtraction, science minus reference.
@@ -132,6 +143,9 @@ def subtract(
     kernel_guard : bool
         Replace round-off ratios of PSF transforms by a smooth model (docs/algorithm.md). Turn
         off only to study the unguarded behaviour.
+    edge_width : int
+        Flag (mask bit 4) the pixels closer than this to the image edge: the band inside which
+        the padding choice still changes the result (``zogy study padding`` measures it).
     threads : None or int
         Threads for independent transforms; results are bit-identical for any value.
 
@@ -167,12 +181,14 @@ def subtract(
     border_y, border_x = v.border_pair(border)
     flux_n, flux_r = v.positive_pair(flux_scales, "flux_scales")
     threads = v.thread_count(threads)
+    edge_width = v.non_negative_int(edge_width, "edge_width")
 
     out = _core.subtract(
         n, r, psf_n, psf_r, var_n, var_r, mask_n, mask_r, seed, padding, fft_size,
         border_y, border_x, flux_n, flux_r, bool(kernel_guard), threads,
     )  # fmt: skip
     sci, ref = out["science"], out["reference"]
+    _flag_edge(out["mask"], edge_width)
     return ZogyResult(
         difference=out["difference"],
         difference_variance=out["difference_variance"],

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from scenarios import lsst_pair
-
 from zogy.simulate import gaussian_psf
 
 

@@ -362,8 +362,8 @@ def test_identical_psfs_give_psf_back_and_no_guard_division():
     p_d_hat = ref.difference_psf_hat(p_hat, p_hat, (1.0, 3.0))
     p_d = ref._crop_centred(np.fft.ifft2(p_d_hat).real, psf.shape)
     np.testing.assert_allclose(p_d / p_d.sum(), psf, atol=1e-12)
-    l = ref.gaussian_log_transfer(ref.psf_moments(psf), shape)
-    k_n, k_r = ref.difference_kernels(p_hat, p_hat, (1.0, 3.0), (1.0, 1.0), (l, l))
+    log_t = ref.gaussian_log_transfer(ref.psf_moments(psf), shape)
+    k_n, k_r = ref.difference_kernels(p_hat, p_hat, (1.0, 3.0), (1.0, 1.0), (log_t, log_t))
     assert np.all(np.isfinite(k_n)) and np.all(np.isfinite(k_r))
 
 

@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from scenarios import ARRAYS, digest_of, lsst_pair, subtract_pair
 
 import zogy
+from scenarios import ARRAYS, digest_of, lsst_pair, subtract_pair
 from zogy import reference
 
 # --- agreement with the NumPy oracle -------------------------------------------------------
@@ -323,3 +323,16 @@ def test_integer_big_endian_and_strided_inputs_are_converted(good):
     assert digest_of(_call(good, science=strided[:, ::2], seed=1)) == digest_of(base)
     fortran = np.asfortranarray(good["science"])
     assert digest_of(_call(good, science=fortran, seed=1)) == digest_of(base)
+
+
+def test_edge_width_flags_the_band_without_changing_values(pair0):
+    plain = subtract_pair(pair0, seed=3)
+    flagged = subtract_pair(pair0, seed=3, edge_width=7)
+    edge = (flagged.mask & 4) != 0
+    y, x = np.indices(edge.shape)
+    distance = np.minimum.reduce([y, x, edge.shape[0] - 1 - y, edge.shape[1] - 1 - x])
+    assert np.array_equal(edge, distance < 7)
+    assert np.array_equal(flagged.difference, plain.difference)
+    assert np.array_equal(flagged.mask & 3, plain.mask)
+    with pytest.raises(ValueError, match="edge_width"):
+        subtract_pair(pair0, edge_width=-1)

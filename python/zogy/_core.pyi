@@ -1,0 +1,48 @@
+"""Type stubs of the C++ extension (hand-written; keep in step with src/bindings/)."""
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+class InvalidArgument(ValueError): ...
+class NumericalError(RuntimeError): ...
+
+def raw(key: list[int], counter: list[int], n: int) -> npt.NDArray[np.uint64]: ...
+def normal(key: list[int], counter: list[int], n: int) -> npt.NDArray[np.float64]: ...
+def normal_from_words(
+    w0: npt.ArrayLike, w1: npt.ArrayLike
+) -> npt.NDArray[np.float64]: ...
+def digest(
+    image: npt.NDArray[np.float64], variance: npt.NDArray[np.float64] | None = ...
+) -> int: ...
+def smooth_size(n: int) -> int: ...
+def pow2_size(n: int) -> int: ...
+def subtract(
+    science: npt.NDArray[np.float64],
+    reference: npt.NDArray[np.float64],
+    science_psf: npt.NDArray[np.float64],
+    reference_psf: npt.NDArray[np.float64],
+    science_variance: npt.NDArray[np.float64] | None,
+    reference_variance: npt.NDArray[np.float64] | None,
+    science_mask: npt.NDArray[np.uint8] | None,
+    reference_mask: npt.NDArray[np.uint8] | None,
+    seed: int,
+    padding: str,
+    fft_size: str,
+    border_y: int,
+    border_x: int,
+    flux_n: float,
+    flux_r: float,
+    kernel_guard: bool,
+    threads: int,
+) -> dict[str, Any]: ...
+def metric1(
+    image: npt.NDArray[np.float64],
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    radius: int,
+    sigma: float,
+) -> dict[str, Any]: ...

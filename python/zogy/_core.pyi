@@ -37,6 +37,7 @@ def subtract(
     flux_n: float,
     flux_r: float,
     kernel_guard: bool,
+    blank_grown: bool,
     threads: int,
 ) -> dict[str, Any]: ...
 def metric1(

@@ -16,6 +16,7 @@ FFT_SIZE_RULES = ("smooth", "pow2")
 MASK_SCIENCE_BAD = 1
 MASK_REFERENCE_BAD = 2
 MASK_EDGE = 4
+MASK_NEAR_BAD = 8
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,13 @@ class ZogyResult:
     mask : ndarray of uint8
         Bit 1: science pixel bad (non-finite or masked); bit 2: reference pixel bad
         (``difference``, the variances, ``score`` and ``flux`` are NaN there); bit 4: within
-        ``edge_width`` pixels of the image edge, where the padding still matters (values kept).
+        ``edge_width`` pixels of the image edge, where the padding still matters (values kept);
+        bit 8: within ``grow_radius`` of a bad pixel, where its synthetic fill reaches through
+        the kernels (values kept unless ``blank_near_bad``).
+    grow_radius : tuple of int
+        Radius (Chebyshev, pixels) of the science and reference kernel footprints used to grow
+        bit 8: the D and S kernels of that image hold all but 1e-3 of their energy within it
+        (0 for an image without bad pixels).
     padded_shape : tuple of int
         Shape of the FFT grid.
     border : tuple of int
@@ -80,6 +87,7 @@ class ZogyResult:
     fill_means: tuple[float, float]
     padding: str
     score_normalisation: float
+    grow_radius: tuple[int, int]
 
     def padding_key(self, image: str = "science") -> int:
         """Philox key (numpy convention) of the padding of "science" or "reference"."""
@@ -112,6 +120,7 @@ def subtract(
     flux_scales=(1.0, 1.0),
     kernel_guard: bool = True,
     edge_width: int = 0,
+    blank_near_bad: bool = False,
     threads: int | None = None,
 ) -> ZogyResult:
     """ZOGY proper image subtraction, science minus reference.
@@ -146,6 +155,9 @@ def subtract(
     edge_width : int
         Flag (mask bit 4) the pixels closer than this to the image edge: the band inside which
         the padding choice still changes the result (``zogy study padding`` measures it).
+    blank_near_bad : bool
+        Also set ``difference``, variances, ``score`` and ``flux`` to NaN and ``scorr`` to 0 on
+        the pixels near a bad pixel (mask bit 8), not only on the bad pixels themselves.
     threads : None or int
         Threads for independent transforms; results are bit-identical for any value.
 
@@ -185,7 +197,7 @@ def subtract(
 
     out = _core.subtract(
         n, r, psf_n, psf_r, var_n, var_r, mask_n, mask_r, seed, padding, fft_size,
-        border_y, border_x, flux_n, flux_r, bool(kernel_guard), threads,
+        border_y, border_x, flux_n, flux_r, bool(kernel_guard), bool(blank_near_bad), threads,
     )  # fmt: skip
     sci, ref = out["science"], out["reference"]
     _flag_edge(out["mask"], edge_width)
@@ -208,4 +220,5 @@ def subtract(
         fill_means=(sci["fill_mean"], ref["fill_mean"]),
         padding=padding,
         score_normalisation=out["score_normalisation"],
+        grow_radius=tuple(out["grow_radius"]),
     )

@@ -57,7 +57,8 @@ void bind_subtract(py::module_& m) {
            const std::optional<ByteArray>& science_mask,
            const std::optional<ByteArray>& reference_mask, std::uint64_t seed,
            const std::string& padding_mode, const std::string& fft_size, long long border_y,
-           long long border_x, double flux_n, double flux_r, bool kernel_guard, int threads) {
+           long long border_x, double flux_n, double flux_r, bool kernel_guard,
+           bool blank_grown, int threads) {
             const ImageInput n = image_input(science, science_psf, science_variance,
                                              science_mask, flux_n, "science");
             const ImageInput r = image_input(reference, reference_psf, reference_variance,
@@ -69,6 +70,7 @@ void bind_subtract(py::module_& m) {
             options.border_y = border_y;
             options.border_x = border_x;
             options.kernel_guard = kernel_guard;
+            options.blank_grown = blank_grown;
             options.threads = threads;
 
             // Outputs are allocated while the GIL is held, then filled without it.
@@ -108,6 +110,7 @@ void bind_subtract(py::module_& m) {
             d["flux_zero_point"] = out.flux_zero_point;
             d["score_normalisation"] = out.score_normalisation;
             d["guarded_frequencies"] = out.guarded_frequencies;
+            d["grow_radius"] = py::make_tuple(out.grow_radius[0], out.grow_radius[1]);
             d["padded_shape"] = py::make_tuple(out.geometry.rows, out.geometry.cols);
             d["border"] = py::make_tuple(out.geometry.border_y, out.geometry.border_x);
             d["science"] = summary_dict(out.images[0]);
@@ -118,7 +121,7 @@ void bind_subtract(py::module_& m) {
         py::arg("reference_psf"), py::arg("science_variance"), py::arg("reference_variance"),
         py::arg("science_mask"), py::arg("reference_mask"), py::arg("seed"), py::arg("padding"),
         py::arg("fft_size"), py::arg("border_y"), py::arg("border_x"), py::arg("flux_n"),
-        py::arg("flux_r"), py::arg("kernel_guard"), py::arg("threads"));
+        py::arg("flux_r"), py::arg("kernel_guard"), py::arg("blank_grown"), py::arg("threads"));
 }
 
 }  // namespace zogy::bindings

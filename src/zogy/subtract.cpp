@@ -8,6 +8,7 @@
 #include "errors.hpp"
 #include "fft.hpp"
 #include "kernels.hpp"
+#include "mask.hpp"
 #include "parallel.hpp"
 #include "rng.hpp"
 #include "stats.hpp"
@@ -261,7 +262,27 @@ void subtract(const ImageInput& science, const ImageInput& reference,
         2, [&](std::size_t i) { return variance_hats[i]; },
         [&](std::size_t i) { return variances[i].data(); });
 
-    // 6. Crop the inner box into the caller's buffers.
+    // 6. Output mask: bad pixels, then everything a bad pixel's fill reaches through the D and
+    //    S kernels of its image.
+    const std::size_t inner_n = g.inner_rows * g.inner_cols;
+    for (std::size_t o = 0; o < inner_n; ++o) {
+        out.mask[o] = static_cast<std::uint8_t>((n.bad[o] ? kScienceBad : 0) |
+                                                (r.bad[o] ? kReferenceBad : 0));
+    }
+    const std::array<const Prepared*, 2> sides = {&n, &r};
+    const std::array<std::size_t, 2> d_kernel = {kKN, kKR}, s_kernel = {kKappaN, kKappaR};
+    for (std::size_t side = 0; side < 2; ++side) {
+        if (sides[side]->summary.bad_pixels == 0) continue;
+        out.grow_radius[side] = std::max(
+            mask::footprint_radius(planes[d_kernel[side]].data(), g.rows, g.cols, kFootprintTail),
+            mask::footprint_radius(planes[s_kernel[side]].data(), g.rows, g.cols, kFootprintTail));
+        mask::grow(sides[side]->bad.data(), g.inner_rows, g.inner_cols, out.grow_radius[side],
+                   kNearBad, out.mask);
+    }
+
+    // 7. Crop the inner box into the caller's buffers.
+    const std::uint8_t blank_bits = static_cast<std::uint8_t>(
+        kScienceBad | kReferenceBad | (options.blank_grown ? kNearBad : 0));
     const double fd = k.flux_zero_point;
     const double fs = k.score_normalisation;
     const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -269,10 +290,7 @@ void subtract(const ImageInput& science, const ImageInput& reference,
         for (std::size_t x = 0; x < g.inner_cols; ++x) {
             const std::size_t o = y * g.inner_cols + x;
             const std::size_t p = (y + g.border_y) * g.cols + (x + g.border_x);
-            const std::uint8_t bits = static_cast<std::uint8_t>(
-                (n.bad[o] ? kScienceBad : 0) | (r.bad[o] ? kReferenceBad : 0));
-            out.mask[o] = bits;
-            if (bits != 0) {
+            if ((out.mask[o] & blank_bits) != 0) {
                 out.difference.data[o] = out.difference_variance.data[o] = nan;
                 out.score.data[o] = out.score_variance.data[o] = nan;
                 out.flux.data[o] = out.flux_err.data[o] = nan;

@@ -25,6 +25,7 @@ struct SubtractOptions {
     long long border_y = -1;  // < 0: the default rule
     long long border_x = -1;
     bool kernel_guard = true;
+    bool blank_grown = false;  // also blank (NaN / 0) the pixels near bad ones (kNearBad)
     int threads = 1;
 };
 
@@ -45,6 +46,7 @@ struct SubtractOutputs {
     double flux_zero_point = 0.0;
     double score_normalisation = 0.0;
     std::size_t guarded_frequencies = 0;
+    std::array<std::size_t, 2> grow_radius{};  // footprint radius used around bad pixels
     padding::Geometry geometry;
     std::array<ImageSummary, 2> images;  // science, reference
 };
@@ -52,6 +54,11 @@ struct SubtractOutputs {
 // Mask bits of the output.
 constexpr std::uint8_t kScienceBad = 1;
 constexpr std::uint8_t kReferenceBad = 2;
+// bit 4 is the edge band, set by the Python layer
+constexpr std::uint8_t kNearBad = 8;  // within the kernel footprint of a bad pixel
+
+// The footprint of a kernel holds all but this fraction of its energy sum(k^2).
+constexpr double kFootprintTail = 1e-3;
 
 void subtract(const ImageInput& science, const ImageInput& reference,
               const SubtractOptions& options, SubtractOutputs& out);

@@ -32,6 +32,31 @@ def float_array(value, name: str, ndim: int = 2) -> np.ndarray:
     return np.ascontiguousarray(array, dtype=np.float64)
 
 
+# Peak working set of one subtraction, in image-sized float64 planes, lower bound (the padded
+# grid is larger): mirrors kPeakPlanes in src/zogy/subtract.cpp.
+PEAK_PLANES = 46
+
+
+def check_memory(science, reference) -> None:
+    """Refuse, before converting anything, a pair whose subtraction cannot fit in memory."""
+    import os
+
+    shape = np.shape(science)
+    if len(shape) != 2 or np.shape(reference) != shape:
+        return  # the shape checks that follow give the precise message
+    needed = shape[0] * shape[1] * 8 * PEAK_PLANES
+    try:
+        available = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return
+    if needed > available:
+        gib = 2**30
+        raise InvalidArgument(
+            f"science: a {shape[0]}x{shape[1]} pair needs at least {needed / gib:.0f} GiB to "
+            f"subtract but the machine has {available / gib:.0f} GiB; subtract smaller cutouts"
+        )
+
+
 def variance_plane(value, shape: tuple[int, int], name: str) -> np.ndarray | None:
     """None, or a full variance plane from a scalar or an array of ``shape``."""
     if value is None:
@@ -40,8 +65,8 @@ def variance_plane(value, shape: tuple[int, int], name: str) -> np.ndarray | Non
         if isinstance(value, (complex, np.complexfloating)):
             raise TypeError(f"{name}: complex variance")
         v = float(value)
-        if not (np.isfinite(v) and v >= 0):
-            raise InvalidArgument(f"{name}: the variance {v} must be finite and >= 0")
+        if not (np.isfinite(v) and v > 0):
+            raise InvalidArgument(f"{name}: the variance {v} must be finite and > 0")
         return np.full(shape, v)
     plane = float_array(value, name)
     if plane.shape != shape:

@@ -173,6 +173,7 @@ def subtract(
         (:class:`zogy.InvalidArgument`) shapes, values or options that cannot be used; the
         message names the argument.
     """
+    v.check_memory(science, reference)
     n = v.float_array(science, "science")
     r = v.float_array(reference, "reference")
     if n.shape != r.shape:

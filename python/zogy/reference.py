@@ -425,20 +425,20 @@ def _bad_pixels(image: np.ndarray, mask, name: str) -> np.ndarray:
 
 
 def _checked_variance(variance, image: np.ndarray, good: np.ndarray, name: str):
-    """None, a float, or a float64 plane; finite and >= 0 at good pixels."""
+    """None, a float, or a float64 plane; finite and > 0 at good pixels."""
     if variance is None:
         return None
     if np.ndim(variance) == 0:
         value = float(variance)
-        if not (math.isfinite(value) and value >= 0.0):
-            raise ValueError(f"{name} must be finite and >= 0")
+        if not (math.isfinite(value) and value > 0.0):
+            raise ValueError(f"{name} must be finite and > 0")
         return value
     plane = _as_image(variance, name)
     if plane.shape != image.shape:
         raise ValueError(f"{name} must have the image shape {image.shape}")
     values = plane[good]
-    if not (np.all(np.isfinite(values)) and np.all(values >= 0.0)):
-        raise ValueError(f"{name} must be finite and >= 0 at good pixels")
+    if not (np.all(np.isfinite(values)) and np.all(values > 0.0)):
+        raise ValueError(f"{name} must be finite and > 0 at good pixels")
     return plane
 
 

@@ -1,5 +1,7 @@
 #include "subtract.hpp"
 
+#include <unistd.h>
+
 #include <cmath>
 #include <limits>
 #include <string>
@@ -81,9 +83,9 @@ Prepared prepare(const ImageInput& in, const std::string& role) {
         for (std::size_t i = 0; i < n; ++i) {
             if (p.bad[i]) continue;
             const double v = in.variance.data[i];
-            require(std::isfinite(v) && v >= 0.0,
+            require(std::isfinite(v) && v > 0.0,
                     name + ": value " + std::to_string(v) + " at a good pixel; variances must " +
-                        "be finite and >= 0 (mask the pixel instead)");
+                        "be finite and > 0 (mask the pixel instead)");
         }
         p.variance_view = in.variance;
         p.summary.noise_weight =
@@ -148,6 +150,26 @@ void crop_psf(const double* padded, const padding::Geometry& g, MutView out) {
     }
 }
 
+// Peak working set of subtract() in padded real planes (8 bytes per pixel): 6 padded inputs,
+// 7 real-space outputs, 2 variance planes and up to 4 squared kernels, plus about 27 half
+// spectra (inputs, kernels, products and per-task scratch), each the size of a real plane.
+constexpr std::size_t kPeakPlanes = 46;
+
+void check_memory(const padding::Geometry& g) {
+    const double bytes = static_cast<double>(g.rows) * static_cast<double>(g.cols) * 8.0 *
+                         static_cast<double>(kPeakPlanes);
+    const double available = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
+                             static_cast<double>(sysconf(_SC_PAGE_SIZE));
+    if (available > 0 && bytes > available) {
+        const double gib = 1024.0 * 1024.0 * 1024.0;
+        throw InvalidArgument(
+            "science: a padded grid of " + std::to_string(g.rows) + "x" + std::to_string(g.cols) +
+            " needs about " + std::to_string(static_cast<long long>(bytes / gib)) +
+            " GiB but the machine has " + std::to_string(static_cast<long long>(available / gib)) +
+            " GiB; subtract smaller cutouts or use a smaller border");
+    }
+}
+
 void validate_pair(const ImageInput& n, const ImageInput& r, const SubtractOptions& o) {
     require(n.image.rows > 0 && n.image.cols > 0, "science: the image is empty");
     require(r.image.rows > 0 && r.image.cols > 0, "reference: the image is empty");
@@ -170,6 +192,7 @@ void subtract(const ImageInput& science, const ImageInput& reference,
             "science_variance, reference_variance: both noise weights are 0; ZOGY needs noise");
 
     const padding::Geometry g = choose_geometry(science, reference, n, r, options);
+    check_memory(g);
     const fft::Plan plan(g.rows, g.cols);
     const std::size_t real_n = plan.real_size();
     const std::size_t spec_n = plan.spectrum_size();

@@ -1,4 +1,4 @@
-"""Bad pixels: excluded, filled reproducibly, flagged, and the flag grown by the kernel footprint."""
+"""Bad pixels: excluded, filled reproducibly, flagged, and the flag grown by the kernels."""
 
 from __future__ import annotations
 

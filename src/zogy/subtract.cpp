@@ -46,7 +46,9 @@ void check_psf(const ImageInput& in, const std::string& role) {
                 "); crop it");
     double sum = 0.0;
     for (std::size_t i = 0; i < in.psf.size(); ++i) {
-        require(std::isfinite(in.psf.data[i]), name + ": the PSF has non-finite values");
+        if (!std::isfinite(in.psf.data[i])) {
+            throw InvalidArgument(name + ": the PSF has non-finite values");
+        }
         sum += in.psf.data[i];
     }
     require(std::isfinite(sum) && sum > 0.0,
@@ -83,9 +85,11 @@ Prepared prepare(const ImageInput& in, const std::string& role) {
         for (std::size_t i = 0; i < n; ++i) {
             if (p.bad[i]) continue;
             const double v = in.variance.data[i];
-            require(std::isfinite(v) && v > 0.0,
-                    name + ": value " + std::to_string(v) + " at a good pixel; variances must " +
-                        "be finite and > 0 (mask the pixel instead)");
+            if (!(std::isfinite(v) && v > 0.0)) {  // message built only on failure: hot loop
+                throw InvalidArgument(name + ": value " + std::to_string(v) +
+                                      " at a good pixel; variances must be finite and > 0 " +
+                                      "(mask the pixel instead)");
+            }
         }
         p.variance_view = in.variance;
         p.summary.noise_weight =

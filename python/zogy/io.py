@@ -194,3 +194,38 @@ def read_result(path: str | os.PathLike) -> dict:
             out[field] = hdul[name].data.astype(hdul[name].data.dtype.newbyteorder("="))
             out[f"{field}_header"] = hdul[name].header.copy()
     return out
+
+
+def write_pair(directory: str | os.PathLike, pair, *, overwrite: bool = False) -> dict:
+    """Write a :class:`zogy.simulate.SimulatedPair` as FITS files ready for ``zogy subtract``.
+
+    Files: ``science.fits`` (image, with a ``VARIANCE`` extension), ``reference.fits`` (same),
+    ``science_psf.fits``, ``reference_psf.fits`` and ``catalog.csv`` (x, y, flux). Returns the
+    paths by role.
+    """
+    fits = _fits()
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "science": directory / "science.fits",
+        "reference": directory / "reference.fits",
+        "science_psf": directory / "science_psf.fits",
+        "reference_psf": directory / "reference_psf.fits",
+        "catalog": directory / "catalog.csv",
+    }
+    clashes = [str(p) for p in paths.values() if p.exists()]
+    if clashes and not overwrite:
+        raise FileExistsError(f"{clashes[0]}: exists; pass --overwrite to replace it")
+    for role in ("science", "reference"):
+        header = fits.Header()
+        header["SIMSEED"] = (pair.seed, "zogy.simulate.make_pair seed")
+        header["PSFSIGMA"] = (float(getattr(pair, f"{role}_psf_sigma")), "Gaussian PSF sigma")
+        fits.HDUList([
+            fits.PrimaryHDU(getattr(pair, role), header=header),
+            fits.ImageHDU(getattr(pair, f"{role}_variance"), name="VARIANCE"),
+        ]).writeto(paths[role], overwrite=True)  # fmt: skip
+        fits.PrimaryHDU(getattr(pair, f"{role}_psf")).writeto(paths[f"{role}_psf"],
+                                                              overwrite=True)  # fmt: skip
+    catalog = np.column_stack([pair.catalog["x"], pair.catalog["y"], pair.catalog["flux"]])
+    np.savetxt(paths["catalog"], catalog, delimiter=",", header="x,y,flux", comments="")
+    return paths

@@ -11,13 +11,15 @@ from .errors import InvalidArgument
 SEED_LIMIT = 2**64
 
 
-def float_array(value, name: str, ndim: int = 2) -> np.ndarray:
+def float_array(value, name: str, ndim: int = 2, allow_empty: bool = False) -> np.ndarray:
     """C-contiguous native float64 view or copy of ``value``; the input is never written.
 
     Real floats of any width and byte order and integers are converted; booleans, complex
     numbers and objects are refused.
     """
     array = np.asarray(value)
+    if array.size == 0 and allow_empty:
+        array = array.astype(np.float64)  # an empty list arrives as float64 or object
     kind = array.dtype.kind
     if kind == "c":
         raise TypeError(f"{name}: complex data ({array.dtype}); pass the real part explicitly")
@@ -27,7 +29,7 @@ def float_array(value, name: str, ndim: int = 2) -> np.ndarray:
         raise TypeError(f"{name}: dtype {array.dtype} is not a real number type")
     if array.ndim != ndim:
         raise InvalidArgument(f"{name}: expected a {ndim}-D array, got {array.ndim}-D")
-    if array.size == 0:
+    if array.size == 0 and not allow_empty:
         raise InvalidArgument(f"{name}: the array is empty (shape {array.shape})")
     return np.ascontiguousarray(array, dtype=np.float64)
 

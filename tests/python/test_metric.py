@@ -47,3 +47,8 @@ def test_sigma_threshold_and_notebook_convention():
     nb = res.notebook()
     assert nb["nPos"] == res.n_neg and nb["nNeg"] == res.n_pos
     assert nb["metric"] == -res.metric
+
+
+def test_empty_catalogue_gives_zero():
+    res = zogy.metric1(np.ones((5, 5)), [], [])
+    assert (res.metric, res.n_used, res.n_skipped, res.cutouts) == (0.0, 0, 0, [])

@@ -9,6 +9,7 @@ import numpy as np
 from .errors import InvalidArgument
 
 SEED_LIMIT = 2**64
+MAX_SIDE = 2**20  # padded grid limit per side, as in src/zogy/padding.cpp
 
 
 def float_array(value, name: str, ndim: int = 2, allow_empty: bool = False) -> np.ndarray:
@@ -17,6 +18,10 @@ def float_array(value, name: str, ndim: int = 2, allow_empty: bool = False) -> n
     Real floats of any width and byte order and integers are converted; booleans, complex
     numbers and objects are refused.
     """
+    if isinstance(value, np.ma.MaskedArray):
+        # np.asarray would drop the mask silently and treat masked pixels as data.
+        raise TypeError(f"{name}: a numpy masked array; pass its .data and give the mask as "
+                        "the *_mask argument")
     array = np.asarray(value)
     if array.size == 0 and allow_empty:
         array = array.astype(np.float64)  # an empty list arrives as float64 or object
@@ -36,7 +41,7 @@ def float_array(value, name: str, ndim: int = 2, allow_empty: bool = False) -> n
 
 # Peak working set of one subtraction, in image-sized float64 planes, lower bound (the padded
 # grid is larger): mirrors kPeakPlanes in src/zogy/subtract.cpp.
-PEAK_PLANES = 46
+PEAK_PLANES = 8
 
 
 def check_memory(science, reference) -> None:
@@ -64,8 +69,11 @@ def variance_plane(value, shape: tuple[int, int], name: str) -> np.ndarray | Non
     if value is None:
         return None
     if np.ndim(value) == 0:
-        if isinstance(value, (complex, np.complexfloating)):
-            raise TypeError(f"{name}: complex variance")
+        if isinstance(value, (bool, np.bool_, str, bytes)) or not isinstance(
+            value, (numbers.Real, np.number)
+        ) or isinstance(value, (complex, np.complexfloating)):
+            raise TypeError(f"{name}: a variance must be a real number or a 2-D array, "
+                            f"got {type(value).__name__}")
         v = float(value)
         if not (np.isfinite(v) and v > 0):
             raise InvalidArgument(f"{name}: the variance {v} must be finite and > 0")
@@ -116,6 +124,9 @@ def border_pair(border) -> tuple[int, int]:
             raise TypeError(f"border: must be integers, got {b!r}")
         if b < 0:
             raise InvalidArgument(f"border: {b} is negative; use >= 0 or None for the default")
+        if b > MAX_SIDE:
+            raise InvalidArgument(f"border: {b} exceeds {MAX_SIDE} pixels (the padded grid's "
+                                  "limit per side); use a smaller border")
         out.append(int(b))
     return out[0], out[1]
 
@@ -144,6 +155,8 @@ def thread_count(threads) -> int:
 
     if threads is None:
         return max(1, min(os.cpu_count() or 1, 8))
-    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1:
-        raise InvalidArgument(f"threads: {threads!r} must be an integer >= 1 or None")
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
+        raise TypeError(f"threads: {threads!r} must be an integer >= 1 or None")
+    if not 1 <= threads <= 1024:
+        raise InvalidArgument(f"threads: {threads} must be in 1 .. 1024 or None")
     return int(threads)

@@ -194,6 +194,10 @@ def subtract(
     border_y, border_x = v.border_pair(border)
     flux_n, flux_r = v.positive_pair(flux_scales, "flux_scales")
     threads = v.thread_count(threads)
+    if not isinstance(kernel_guard, (bool, np.bool_)):
+        raise TypeError(f"kernel_guard: must be True or False, got {kernel_guard!r}")
+    if not isinstance(blank_near_bad, (bool, np.bool_)):
+        raise TypeError(f"blank_near_bad: must be True or False, got {blank_near_bad!r}")
     edge_width = v.non_negative_int(edge_width, "edge_width")
 
     out = _core.subtract(

@@ -12,7 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from . import __version__, _cli_simulate, _cli_subtract
+from . import __version__, _cli_batch, _cli_simulate, _cli_subtract
 
 _STUDIES = ("repeat", "reverse", "padding")
 #: Default count for --seeds per study: repeat runs, reverse pairs, padding seeds per option.
@@ -565,6 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_study_parser(sub)
     _cli_subtract.add_parser(sub)
     _cli_simulate.add_parser(sub)
+    _cli_batch.add_parser(sub)
     return parser
 
 

@@ -177,6 +177,10 @@ def write_result(path: str | os.PathLike, result: ZogyResult, science_header=Non
     os.close(fd)
     try:
         fits.HDUList(hdus).writeto(tmp, overwrite=True)
+        # mkstemp creates the file 0600; give it the mode a plain open() would have.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -60,12 +60,16 @@ def metric1(image, x, y, radius: int = 2, sigma: float = 0.0) -> Metric1Result:
     -------
     Metric1Result
     """
+    radius = v.non_negative_int(radius, "radius")
+    if radius > v.MAX_SIDE:
+        raise v.InvalidArgument(f"radius: {radius} exceeds {v.MAX_SIDE}")
+    sigma = float(sigma)
     residual = v.float_array(image, "image")
     xs = v.float_array(np.atleast_1d(x), "x", ndim=1, allow_empty=True)
     ys = v.float_array(np.atleast_1d(y), "y", ndim=1, allow_empty=True)
     if xs.shape != ys.shape:
         raise v.InvalidArgument(f"y: {ys.size} positions but x has {xs.size}")
-    out = _core.metric1(residual, xs, ys, int(radius), float(sigma))
+    out = _core.metric1(residual, xs, ys, radius, sigma)
     cutouts = []
     for xi, yi, used in zip(xs, ys, out["used"]):
         if used:

@@ -824,7 +824,9 @@ def subtract(
         "score_variance": masked(v_s),
         "scorr": scorr,
         "flux": masked(s / f_s if f_s != 0 else np.zeros(shape)),
-        "flux_err": masked(np.sqrt(np.maximum(v_s, 0.0)) / f_s if f_s != 0 else np.zeros(shape)),
+        # No error estimate where V_S <= 0 (round-off): NaN, as in docs/algorithm.md.
+        "flux_err": masked(np.sqrt(np.where(v_s > 0, v_s, np.nan)) / f_s
+                           if f_s != 0 else np.zeros(shape)),
         "mask": mask,
         "padded_shape": padded_shape,
         "border": (by, bx),

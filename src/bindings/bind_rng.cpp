@@ -4,6 +4,7 @@
 
 #include "arrays.hpp"
 #include "bindings.hpp"
+#include "zogy/fft.hpp"
 #include "zogy/padding.hpp"
 #include "zogy/rng.hpp"
 
@@ -62,6 +63,14 @@ void bind_rng(py::module_& m) {
         },
         py::arg("image"), py::arg("variance") = py::none());
     m.def("smooth_size", &padding::smooth_size, py::arg("n"));
+    m.def(
+        "time_fft_floor",
+        [](std::size_t rows, std::size_t cols, int threads, int repeats) {
+            // No Python object is touched inside.
+            py::gil_scoped_release release;
+            return fft::time_floor(rows, cols, threads, repeats);
+        },
+        py::arg("rows"), py::arg("cols"), py::arg("threads"), py::arg("repeats"));
     m.def("pow2_size", &padding::pow2_size, py::arg("n"));
 }
 

@@ -3,9 +3,12 @@
 #include <fftw3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
+#include <vector>
 
 #include "errors.hpp"
+#include "parallel.hpp"
 
 namespace zogy::fft {
 
@@ -22,16 +25,14 @@ fftw_complex* as_fftw(Complex* p) { return reinterpret_cast<fftw_complex*>(p); }
 }  // namespace
 
 Plan::Plan(std::size_t rows, std::size_t cols) : rows_(rows), cols_(cols) {
-    // Plan on buffers from the same allocator that execution uses, so alignment matches.
-    AlignedBuffer<double> real(real_size());
-    AlignedBuffer<Complex> spectrum(spectrum_size());
+    // Plan on a buffer from the same allocator that execution uses, so alignment matches.
+    AlignedBuffer<Complex> buffer(spectrum_size());
+    double* real = reinterpret_cast<double*>(buffer.data());
     const int r = static_cast<int>(rows);
     const int c = static_cast<int>(cols);
     std::lock_guard<std::mutex> lock(planner_mutex());
-    forward_plan_ = fftw_plan_dft_r2c_2d(r, c, real.data(), as_fftw(spectrum.data()),
-                                         FFTW_ESTIMATE | FFTW_PRESERVE_INPUT);
-    inverse_plan_ = fftw_plan_dft_c2r_2d(r, c, as_fftw(spectrum.data()), real.data(),
-                                         FFTW_ESTIMATE | FFTW_DESTROY_INPUT);
+    forward_plan_ = fftw_plan_dft_r2c_2d(r, c, real, as_fftw(buffer.data()), FFTW_ESTIMATE);
+    inverse_plan_ = fftw_plan_dft_c2r_2d(r, c, as_fftw(buffer.data()), real, FFTW_ESTIMATE);
     if (forward_plan_ == nullptr || inverse_plan_ == nullptr) {
         throw NumericalError("FFTW could not plan a transform of the padded shape");
     }
@@ -43,17 +44,43 @@ Plan::~Plan() {
     fftw_destroy_plan(static_cast<fftw_plan>(inverse_plan_));
 }
 
-void Plan::forward(const double* in, Complex* out) const {
-    // FFTW's interface takes a non-const pointer; FFTW_PRESERVE_INPUT guarantees no write.
-    fftw_execute_dft_r2c(static_cast<fftw_plan>(forward_plan_), const_cast<double*>(in),
-                         as_fftw(out));
+void Plan::forward(Complex* buffer) const {
+    fftw_execute_dft_r2c(static_cast<fftw_plan>(forward_plan_),
+                         reinterpret_cast<double*>(buffer), as_fftw(buffer));
 }
 
-void Plan::inverse(const Complex* in, double* out, Complex* scratch) const {
-    std::copy(in, in + spectrum_size(), scratch);
-    fftw_execute_dft_c2r(static_cast<fftw_plan>(inverse_plan_), as_fftw(scratch), out);
-    const double scale = 1.0 / static_cast<double>(real_size());
-    for (std::size_t i = 0; i < real_size(); ++i) out[i] *= scale;
+void Plan::inverse(Complex* buffer) const {
+    double* real = reinterpret_cast<double*>(buffer);
+    fftw_execute_dft_c2r(static_cast<fftw_plan>(inverse_plan_), as_fftw(buffer), real);
+    const double scale = 1.0 / static_cast<double>(rows_ * cols_);
+    for (std::size_t y = 0; y < rows_; ++y) {
+        double* row = real + y * row_stride();
+        for (std::size_t x = 0; x < cols_; ++x) row[x] *= scale;
+    }
+}
+
+void Plane::fill_real(double value) {
+    double* r = real();
+    std::fill(r, r + plan_->rows() * stride(), value);
+}
+
+double time_floor(std::size_t rows, std::size_t cols, int threads, int repeats) {
+    const Plan plan(rows, cols);
+    constexpr std::size_t kTransforms = 4;
+    std::vector<Plane> planes;
+    for (std::size_t i = 0; i < kTransforms; ++i) {
+        planes.emplace_back(plan);
+        planes.back().fill_real(1.0 + static_cast<double>(i));
+    }
+    double best = 1e300;
+    for (int r = 0; r < std::max(repeats, 1); ++r) {
+        const auto start = std::chrono::steady_clock::now();
+        parallel_for(kTransforms, threads, [&](std::size_t i) { planes[i].forward(); });
+        parallel_for(kTransforms, threads, [&](std::size_t i) { planes[i].inverse(); });
+        const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+        best = std::min(best, took.count());
+    }
+    return best;
 }
 
 }  // namespace zogy::fft

@@ -10,11 +10,13 @@ namespace zogy::fft {
 
 using Complex = std::complex<double>;
 
-// A real-to-complex / complex-to-real pair for one padded shape. Plans are made with
+// In-place real-to-complex / complex-to-real transforms of one shape. Plans are made with
 // FFTW_ESTIMATE (FFTW_MEASURE picks plans by the clock and is not reproducible) under a
 // process-wide mutex, because FFTW's planner is not thread-safe. Execution goes through FFTW's
-// new-array interface, which is thread-safe, so one Plan serves concurrent transforms; every
-// buffer passed must come from AlignedBuffer (FFTW's arithmetic depends on alignment).
+// new-array interface, which is thread-safe, so one Plan serves concurrent transforms on
+// different Planes. In place, one buffer per plane holds first the real data (rows of
+// row_stride() doubles, FFTW's padded layout) and then its half spectrum: this halves the
+// memory of a subtraction.
 class Plan {
   public:
     Plan(std::size_t rows, std::size_t cols);
@@ -24,21 +26,47 @@ class Plan {
 
     std::size_t rows() const { return rows_; }
     std::size_t cols() const { return cols_; }
-    std::size_t real_size() const { return rows_ * cols_; }
     std::size_t spectrum_cols() const { return cols_ / 2 + 1; }
     std::size_t spectrum_size() const { return rows_ * spectrum_cols(); }
+    std::size_t row_stride() const { return 2 * spectrum_cols(); }  // in doubles
 
-    // Unnormalised forward transform; `in` is preserved.
-    void forward(const double* in, Complex* out) const;
-    // Inverse transform divided by rows * cols (numpy's convention). `in` is preserved: the
-    // complex-to-real transform destroys its input, so it runs on `scratch`
-    // (spectrum_size() elements, aligned).
-    void inverse(const Complex* in, double* out, Complex* scratch) const;
+    // Unnormalised forward transform of the real rows in `buffer` into its half spectrum.
+    void forward(Complex* buffer) const;
+    // Inverse transform divided by rows * cols (numpy's convention), back into real rows.
+    void inverse(Complex* buffer) const;
 
   private:
     std::size_t rows_, cols_;
     void* forward_plan_ = nullptr;
     void* inverse_plan_ = nullptr;
 };
+
+// One padded plane in the in-place layout of a Plan, 64-byte aligned (FFTW's arithmetic
+// depends on alignment, so every plane planned or executed on comes from here).
+class Plane {
+  public:
+    explicit Plane(const Plan& plan) : plan_(&plan), data_(plan.spectrum_size()) {}
+
+    double* real() { return reinterpret_cast<double*>(data_.data()); }
+    const double* real() const { return reinterpret_cast<const double*>(data_.data()); }
+    Complex* spectrum() { return data_.data(); }
+    const Complex* spectrum() const { return data_.data(); }
+    std::size_t stride() const { return plan_->row_stride(); }
+    double& at(std::size_t y, std::size_t x) { return real()[y * stride() + x]; }
+    double at(std::size_t y, std::size_t x) const { return real()[y * stride() + x]; }
+    void fill_real(double value);
+
+    void forward() { plan_->forward(data_.data()); }
+    void inverse() { plan_->inverse(data_.data()); }
+
+  private:
+    const Plan* plan_;
+    AlignedBuffer<Complex> data_;
+};
+
+// Seconds for the "FFT floor" of one subtraction at this padded shape: 4 forward (two images,
+// two variance planes) and 4 inverse (D, S, V_D, V_S) transforms, run as independent tasks on
+// `threads` threads exactly as subtract() runs its transforms. Best of `repeats`.
+double time_floor(std::size_t rows, std::size_t cols, int threads, int repeats);
 
 }  // namespace zogy::fft

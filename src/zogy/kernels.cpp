@@ -6,27 +6,19 @@
 namespace zogy::kernels {
 
 namespace {
-
-using fft::Complex;
-
 constexpr double kPi = 3.141592653589793;
+}  // namespace
 
-// Written out rather than std::complex's operator*, which adds NaN recovery branches and
-// leaves the operation order to the library.
-inline Complex mul(Complex a, Complex b) {
-    return {a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real()};
-}
-
-inline double norm2(Complex a) { return a.real() * a.real() + a.imag() * a.imag(); }
-
-// Signed frequency (cycles per pixel) of index k on an axis of n samples, numpy's fftfreq.
-inline double frequency(std::size_t k, std::size_t n) {
+double frequency(std::size_t k, std::size_t n) {
     const double signed_k = k <= n / 2 ? static_cast<double>(k)
                                        : static_cast<double>(k) - static_cast<double>(n);
     return signed_k / static_cast<double>(n);
 }
 
-}  // namespace
+double column_weight(std::size_t kx, std::size_t cols) {
+    const bool self_conjugate = kx == 0 || (cols % 2 == 0 && kx == cols / 2);
+    return self_conjugate ? 1.0 : 2.0;
+}
 
 Moments psf_moments(ConstView psf) {
     const double cy = static_cast<double>(psf.rows / 2);
@@ -45,83 +37,51 @@ Moments psf_moments(ConstView psf) {
     return m;
 }
 
-Spectra make_spectra(const Complex* psf_n_hat, const Complex* psf_r_hat, std::size_t rows,
-                     std::size_t cols, const Weights& w, const Moments& m_n, const Moments& m_r,
-                     bool kernel_guard) {
-    const std::size_t half = cols / 2 + 1;
-    const std::size_t n = rows * half;
-    Spectra s{AlignedBuffer<Complex>(n), AlignedBuffer<Complex>(n), AlignedBuffer<Complex>(n),
-              AlignedBuffer<Complex>(n), AlignedBuffer<Complex>(n)};
-
+Model::Model(const Weights& w, const Moments& m_n, const Moments& m_r, bool kernel_guard)
+    : w_(w), m_n_(m_n), m_r_(m_r), guard_(kernel_guard) {
     // a_N = sigma_N^2 F_R^2, a_R = sigma_R^2 F_N^2 (paper eq. 13 denominators).
-    const double a_n = w.variance_n * (w.flux_r * w.flux_r);
-    const double a_r = w.variance_r * (w.flux_n * w.flux_n);
-    const double flux_product2 = (w.flux_n * w.flux_n) * (w.flux_r * w.flux_r);
-    const double score_coef_n = w.flux_n * (w.flux_r * w.flux_r);
-    const double score_coef_r = w.flux_r * (w.flux_n * w.flux_n);
-    const double root_a = std::sqrt(a_n + a_r);
-    s.flux_zero_point = (w.flux_n * w.flux_r) / root_a;  // eq. 15
+    a_n_ = w.variance_n * (w.flux_r * w.flux_r);
+    a_r_ = w.variance_r * (w.flux_n * w.flux_n);
+    root_a_ = std::sqrt(a_n_ + a_r_);
+    flux_product2_ = (w.flux_n * w.flux_n) * (w.flux_r * w.flux_r);
+    score_coef_n_ = w.flux_n * (w.flux_r * w.flux_r);
+    score_coef_r_ = w.flux_r * (w.flux_n * w.flux_n);
+    flux_zero_point_ = (w.flux_n * w.flux_r) / root_a_;  // eq. 15
+}
+
+AtFrequency Model::at(Complex pn, Complex pr, double fx, double fy) const {
+    AtFrequency k;
+    const double pn2 = norm2(pn);
+    const double pr2 = norm2(pr);
+    const double delta2 = a_n_ * pr2 + a_r_ * pn2;  // Delta^2
     const double tau2 = kGuardThreshold * kGuardThreshold;
-    const double two_pi2 = 2.0 * kPi * kPi;
 
-    double score_sum = 0.0;
-    for (std::size_t ky = 0; ky < rows; ++ky) {
-        const double fy = frequency(ky, rows);
-        for (std::size_t kx = 0; kx < half; ++kx) {
-            const std::size_t i = ky * half + kx;
-            const Complex pn = psf_n_hat[i];
-            const Complex pr = psf_r_hat[i];
-            const double pn2 = norm2(pn);
-            const double pr2 = norm2(pr);
-            const double delta2 = a_n * pr2 + a_r * pn2;  // Delta^2
-
-            if (kernel_guard && (pn2 < tau2 || pr2 < tau2)) {
-                // Round-off region: Gaussian-equivalent magnitudes q, scaled so the larger is 1.
-                const double fx = static_cast<double>(kx) / static_cast<double>(cols);
-                const double l_n = -two_pi2 * (m_n.xx * (fx * fx) + m_n.yy * (fy * fy));
-                const double l_r = -two_pi2 * (m_r.xx * (fx * fx) + m_r.yy * (fy * fy));
-                const double l_max = std::max(l_n, l_r);
-                const double q_n = std::exp(l_n - l_max);
-                const double q_r = std::exp(l_r - l_max);
-                const double den = std::sqrt(a_n * (q_r * q_r) + a_r * (q_n * q_n));
-                s.k_n[i] = Complex(w.flux_r * q_r / den, 0.0);
-                s.k_r[i] = Complex(w.flux_n * q_n / den, 0.0);
-                ++s.guarded_frequencies;
-            } else if (delta2 > 0.0) {
-                const double delta = std::sqrt(delta2);
-                s.k_n[i] = pr * (w.flux_r / delta);  // eq. 13: F_R P_R / Delta
-                s.k_r[i] = pn * (w.flux_n / delta);  //          F_N P_N / Delta
-            } else {
-                s.k_n[i] = s.k_r[i] = Complex(0.0, 0.0);
-            }
-
-            if (delta2 > 0.0) {
-                // Score kernels (eq. 12/17): F_N F_R^2 conj(P_N) |P_R|^2 / Delta^2 and twin.
-                s.kappa_n[i] = std::conj(pn) * (score_coef_n * pr2 / delta2);
-                s.kappa_r[i] = std::conj(pr) * (score_coef_r * pn2 / delta2);
-                // PSF of D (eq. 14): sqrt(a_N + a_R) P_N P_R / Delta.
-                s.psf_d[i] = mul(pn, pr) * (root_a / std::sqrt(delta2));
-                // F_S: a column other than 0 and the Nyquist column stands for two frequencies.
-                const bool self_conjugate = kx == 0 || (cols % 2 == 0 && kx == cols / 2);
-                const double term = flux_product2 * (pn2 * pr2) / delta2;
-                score_sum += self_conjugate ? term : 2.0 * term;
-            } else {
-                s.kappa_n[i] = s.kappa_r[i] = s.psf_d[i] = Complex(0.0, 0.0);
-            }
-        }
+    if (guard_ && (pn2 < tau2 || pr2 < tau2)) {
+        // Round-off region: Gaussian-equivalent magnitudes q, scaled so the larger is 1.
+        const double two_pi2 = 2.0 * kPi * kPi;
+        const double l_n = -two_pi2 * (m_n_.xx * (fx * fx) + m_n_.yy * (fy * fy));
+        const double l_r = -two_pi2 * (m_r_.xx * (fx * fx) + m_r_.yy * (fy * fy));
+        const double l_max = std::max(l_n, l_r);
+        const double q_n = std::exp(l_n - l_max);
+        const double q_r = std::exp(l_r - l_max);
+        const double den = std::sqrt(a_n_ * (q_r * q_r) + a_r_ * (q_n * q_n));
+        k.k_n = Complex(w_.flux_r * q_r / den, 0.0);
+        k.k_r = Complex(w_.flux_n * q_n / den, 0.0);
+        k.guarded = true;
+    } else if (delta2 > 0.0) {
+        const double delta = std::sqrt(delta2);
+        k.k_n = pr * (w_.flux_r / delta);  // eq. 13: F_R P_R / Delta
+        k.k_r = pn * (w_.flux_n / delta);  //          F_N P_N / Delta
     }
-    s.score_normalisation = score_sum / static_cast<double>(rows * cols);
-    return s;
-}
-
-void combine(const Complex* a, const Complex* x, const Complex* b, const Complex* y,
-             std::size_t n, Complex* out) {
-    for (std::size_t i = 0; i < n; ++i) out[i] = mul(a[i], x[i]) - mul(b[i], y[i]);
-}
-
-void sum_products(const Complex* a, const Complex* x, const Complex* b, const Complex* y,
-                  std::size_t n, Complex* out) {
-    for (std::size_t i = 0; i < n; ++i) out[i] = mul(a[i], x[i]) + mul(b[i], y[i]);
+    if (delta2 > 0.0) {
+        // Score kernels (eq. 12/17): F_N F_R^2 conj(P_N) |P_R|^2 / Delta^2 and twin.
+        k.kappa_n = std::conj(pn) * (score_coef_n_ * pr2 / delta2);
+        k.kappa_r = std::conj(pr) * (score_coef_r_ * pn2 / delta2);
+        // PSF of D (eq. 14): sqrt(a_N + a_R) P_N P_R / Delta.
+        k.psf_d = mul(pn, pr) * (root_a_ / std::sqrt(delta2));
+        k.score_term = flux_product2_ * (pn2 * pr2) / delta2;
+    }
+    return k;
 }
 
 }  // namespace zogy::kernels

@@ -8,6 +8,8 @@
 
 namespace zogy::kernels {
 
+using fft::Complex;
+
 // Second moments of a unit-sum PSF about its stamp centre (clamped at >= 0).
 struct Moments {
     double xx = 0.0;
@@ -25,29 +27,49 @@ struct Weights {
 // Below this |P_hat| a unit-sum PSF's transform is round-off (DESIGN section 3, last paragraph).
 constexpr double kGuardThreshold = 1e-13;
 
-// Half-spectrum (r2c layout) kernels for one padded shape.
-struct Spectra {
-    AlignedBuffer<fft::Complex> k_n, k_r;          // D kernels
-    AlignedBuffer<fft::Complex> kappa_n, kappa_r;  // S kernels
-    AlignedBuffer<fft::Complex> psf_d;             // PSF of D
-    double flux_zero_point = 0.0;                  // F_D
-    double score_normalisation = 0.0;              // F_S
-    std::size_t guarded_frequencies = 0;
+// Every kernel at one frequency.
+struct AtFrequency {
+    Complex k_n, k_r;          // D kernels (eq. 13)
+    Complex kappa_n, kappa_r;  // S kernels (eq. 12/17)
+    Complex psf_d;             // PSF of D (eq. 14)
+    double score_term = 0.0;   // summand of F_S at this frequency
+    bool guarded = false;
 };
 
-// psf_n_hat, psf_r_hat: r2c transforms (rows x (cols/2+1)) of the unit-sum PSFs placed with
-// their centres at [0, 0] of the padded grid. The arithmetic is written so that swapping the
-// roles of N and R produces exactly swapped kernels (exact antisymmetry of D and S).
-Spectra make_spectra(const fft::Complex* psf_n_hat, const fft::Complex* psf_r_hat,
-                     std::size_t rows, std::size_t cols, const Weights& w, const Moments& m_n,
-                     const Moments& m_r, bool kernel_guard);
+// The constants of the equations for one pair, evaluated frequency by frequency so that no
+// full-size kernel spectrum has to be stored. The arithmetic is written so that swapping the
+// roles of N and R yields exactly swapped kernels (exact antisymmetry of D and S).
+class Model {
+  public:
+    Model(const Weights& w, const Moments& m_n, const Moments& m_r, bool kernel_guard);
 
-// out = a * x - b * y elementwise (complex); used for D_hat and S_hat.
-void combine(const fft::Complex* a, const fft::Complex* x, const fft::Complex* b,
-             const fft::Complex* y, std::size_t n, fft::Complex* out);
+    // pn, pr: transforms of the unit-sum PSFs centred at [0, 0]; fx, fy in cycles per pixel.
+    AtFrequency at(Complex pn, Complex pr, double fx, double fy) const;
 
-// out = a * x + b * y elementwise (complex); used for the variance planes.
-void sum_products(const fft::Complex* a, const fft::Complex* x, const fft::Complex* b,
-                  const fft::Complex* y, std::size_t n, fft::Complex* out);
+    double flux_zero_point() const { return flux_zero_point_; }  // F_D, eq. 15
+
+  private:
+    Weights w_;
+    Moments m_n_, m_r_;
+    bool guard_;
+    double a_n_, a_r_, root_a_, flux_product2_, score_coef_n_, score_coef_r_;
+    double flux_zero_point_;
+};
+
+// Signed frequency (cycles per pixel) of index k on an axis of n samples, numpy's fftfreq.
+double frequency(std::size_t k, std::size_t n);
+
+// Weight of half-spectrum column kx in a full-spectrum sum: 2 except for the columns that
+// stand for themselves (0 and, for even n, the Nyquist column).
+double column_weight(std::size_t kx, std::size_t cols);
+
+// out = a * x - b * y (complex), the form of D_hat and S_hat; also used by the tests.
+inline Complex mul(Complex a, Complex b) {
+    // Written out rather than std::complex's operator*, which adds NaN recovery branches and
+    // leaves the operation order to the library.
+    return {a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real()};
+}
+
+inline double norm2(Complex a) { return a.real() * a.real() + a.imag() * a.imag(); }
 
 }  // namespace zogy::kernels

@@ -6,7 +6,8 @@
 namespace zogy::mask {
 
 std::size_t footprint_radius(const double* kernel, std::size_t rows, std::size_t cols,
-                             double tail) {
+                             double tail, std::size_t stride) {
+    if (stride == 0) stride = cols;
     // Energy per Chebyshev ring about [0, 0], with circular distances.
     const std::size_t max_radius = std::max(rows, cols) / 2 + 1;
     std::vector<double> ring(max_radius + 1, 0.0);
@@ -15,7 +16,7 @@ std::size_t footprint_radius(const double* kernel, std::size_t rows, std::size_t
         const std::size_t dy = std::min(y, rows - y);
         for (std::size_t x = 0; x < cols; ++x) {
             const std::size_t dx = std::min(x, cols - x);
-            const double e = kernel[y * cols + x] * kernel[y * cols + x];
+            const double e = kernel[y * stride + x] * kernel[y * stride + x];
             ring[std::max(dy, dx)] += e;
             total += e;
         }

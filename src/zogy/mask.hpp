@@ -9,8 +9,9 @@ namespace zogy::mask {
 
 // Smallest Chebyshev radius r such that the pixels within r of the kernel's centre ([0, 0] of a
 // rows x cols circular grid) hold at least (1 - tail) of its energy sum(k^2).
+// `stride` is the distance between kernel rows in doubles (0: cols).
 std::size_t footprint_radius(const double* kernel, std::size_t rows, std::size_t cols,
-                             double tail);
+                             double tail, std::size_t stride = 0);
 
 // out[i] |= bit wherever a pixel of `bad` (rows x cols, non-zero = bad) lies within
 // Chebyshev distance `radius`; bad pixels themselves included.

@@ -35,10 +35,12 @@ Metric1 metric1(ConstView residual, const double* xs, const double* ys, std::siz
     const auto rows = static_cast<long long>(residual.rows);
     const auto cols = static_cast<long long>(residual.cols);
     for (std::size_t s = 0; s < n_sources; ++s) {
-        const bool finite = std::isfinite(xs[s]) && std::isfinite(ys[s]);
-        const long long x = finite ? static_cast<long long>(std::floor(xs[s])) : -1;
-        const long long y = finite ? static_cast<long long>(std::floor(ys[s])) : -1;
-        const bool inside = finite && x >= 0 && x < cols && y >= 0 && y < rows;
+        // Range-checked as doubles first: casting a huge double to an integer is undefined.
+        const double fx = std::floor(xs[s]), fy = std::floor(ys[s]);
+        const bool inside = fx >= 0.0 && fx < static_cast<double>(cols) && fy >= 0.0 &&
+                            fy < static_cast<double>(rows);  // false for NaN
+        const long long x = inside ? static_cast<long long>(fx) : -1;
+        const long long y = inside ? static_cast<long long>(fy) : -1;
         if (used != nullptr) used[s] = inside ? 1 : 0;
         if (!inside) {
             ++m.n_skipped;

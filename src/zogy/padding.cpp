@@ -1,5 +1,6 @@
 #include "padding.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -46,7 +47,9 @@ Geometry make_geometry(std::size_t inner_rows, std::size_t inner_cols, std::size
                        std::size_t border_x, SizeRule rule) {
     // Refuse sizes whose buffers could not be addressed, before anything is allocated.
     constexpr std::size_t kMaxSide = std::size_t{1} << 20;
-    if (inner_rows + 2 * border_y > kMaxSide || inner_cols + 2 * border_x > kMaxSide) {
+    // Compared without forming inner + 2 * border, which could wrap around for huge borders.
+    if (inner_rows > kMaxSide || inner_cols > kMaxSide ||
+        border_y > (kMaxSide - inner_rows) / 2 || border_x > (kMaxSide - inner_cols) / 2) {
         throw InvalidArgument("border: padded size above 2^20 pixels per side; use a smaller "
                               "border or image");
     }
@@ -80,14 +83,15 @@ double fill_value(const Fill& fill, std::int64_t y, std::int64_t x, bool inside)
 }  // namespace
 
 void pad_image(ConstView image, const std::uint8_t* bad, const Geometry& g, const Fill& fill,
-               double* out) {
+               double* out, std::size_t stride) {
+    if (stride == 0) stride = g.cols;
     for (std::size_t i = 0; i < g.rows; ++i) {
         const auto y = static_cast<std::int64_t>(i) - static_cast<std::int64_t>(g.border_y);
         const bool row_inside = y >= 0 && y < static_cast<std::int64_t>(g.inner_rows);
         for (std::size_t j = 0; j < g.cols; ++j) {
             const auto x = static_cast<std::int64_t>(j) - static_cast<std::int64_t>(g.border_x);
             const bool inside = row_inside && x >= 0 && x < static_cast<std::int64_t>(g.inner_cols);
-            double& target = out[i * g.cols + j];
+            double& target = out[i * stride + j];
             if (inside) {
                 const std::size_t k = static_cast<std::size_t>(y) * g.inner_cols +
                                       static_cast<std::size_t>(x);
@@ -100,12 +104,16 @@ void pad_image(ConstView image, const std::uint8_t* bad, const Geometry& g, cons
 }
 
 void pad_variance(ConstView variance, const std::uint8_t* bad, const Geometry& g,
-                  double noise_weight, double* out) {
-    for (std::size_t i = 0; i < g.rows * g.cols; ++i) out[i] = noise_weight;
+                  double noise_weight, double* out, std::size_t stride) {
+    if (stride == 0) stride = g.cols;
+    for (std::size_t i = 0; i < g.rows; ++i) {
+        std::fill(out + i * stride, out + i * stride + g.cols, noise_weight);
+    }
+    if (variance.data == nullptr) return;  // a constant plane: the noise weight everywhere
     for (std::size_t y = 0; y < g.inner_rows; ++y) {
         for (std::size_t x = 0; x < g.inner_cols; ++x) {
             const std::size_t k = y * g.inner_cols + x;
-            if (!bad[k]) out[(y + g.border_y) * g.cols + x + g.border_x] = variance.data[k];
+            if (!bad[k]) out[(y + g.border_y) * stride + x + g.border_x] = variance.data[k];
         }
     }
 }

@@ -41,11 +41,13 @@ struct Fill {
 // Writes the padded image (geometry.rows x geometry.cols) into `out`. Good pixels are copied;
 // bad pixels and the padding get the fill value of docs/algorithm.md, whose noise depends only
 // on (key, exposure coordinate): the order in which pixels are filled cannot matter.
+// `stride` is the distance between output rows in doubles (0: geometry.cols).
 void pad_image(ConstView image, const std::uint8_t* bad, const Geometry& geometry,
-               const Fill& fill, double* out);
+               const Fill& fill, double* out, std::size_t stride = 0);
 
-// Padded variance plane: the variance at good pixels, sigma^2 at bad pixels and in the padding.
+// Padded variance plane: the variance at good pixels, sigma^2 at bad pixels and in the padding
+// (sigma^2 everywhere when variance.data is null).
 void pad_variance(ConstView variance, const std::uint8_t* bad, const Geometry& geometry,
-                  double noise_weight, double* out);
+                  double noise_weight, double* out, std::size_t stride = 0);
 
 }  // namespace zogy::padding

@@ -7,6 +7,7 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -34,7 +35,12 @@ inline void parallel_for(std::size_t n_tasks, int threads,
         }
     };
     std::vector<std::thread> pool;
-    for (std::size_t w = 1; w < n_workers; ++w) pool.emplace_back(worker);
+    try {
+        for (std::size_t w = 1; w < n_workers; ++w) pool.emplace_back(worker);
+    } catch (const std::system_error&) {
+        // No more threads to be had (e.g. a process limit): the workers already started and
+        // this thread share the tasks; results do not depend on how many there are.
+    }
     worker();
     for (auto& t : pool) t.join();
     if (first_error) std::rethrow_exception(first_error);

@@ -2,8 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,8 +30,8 @@ struct Prepared {
     std::vector<std::uint8_t> bad;    // non-finite or masked
     std::vector<double> psf;          // unit sum
     kernels::Moments moments;
-    std::vector<double> variance;     // used only when the caller gave none
-    ConstView variance_view;
+    ConstView variance_view;          // data == nullptr: the constant noise weight
+    bool constant_variance = false;   // every good pixel's variance is the noise weight
     ImageSummary summary;
 };
 
@@ -92,16 +95,24 @@ Prepared prepare(const ImageInput& in, const std::string& role) {
             }
         }
         p.variance_view = in.variance;
-        p.summary.noise_weight =
-            stats::clipped_mean_std(stats::good_values(in.variance, p.bad.data()), name.c_str())
-                .mean;
+        std::vector<double> values = stats::good_values(in.variance, p.bad.data());
+        p.constant_variance = std::all_of(values.begin(), values.end(),
+                                          [&](double v) { return v == values.front(); });
+        // A constant plane's weight is its value exactly (a mean could round it), which lets
+        // the variance outputs skip their convolutions.
+        p.summary.noise_weight = p.constant_variance
+                                     ? values.front()
+                                     : stats::clipped_mean_std(std::move(values), name.c_str()).mean;
     } else {
         const double sigma = stats::robust_sigma(good, image_name.c_str());
         p.summary.noise_weight = sigma * sigma;
-        p.variance.assign(n, p.summary.noise_weight);
-        p.variance_view = ConstView{p.variance.data(), in.image.rows, in.image.cols};
+        p.constant_variance = true;
     }
     p.summary.fill_mean = stats::clipped_mean_std(good, image_name.c_str()).mean;
+    // Values near the double range overflow the statistics; say so instead of returning NaNs.
+    require(std::isfinite(p.summary.noise_weight) && std::isfinite(p.summary.fill_mean),
+            role + ": pixel or variance values overflow double precision statistics (|x| up "
+                   "to ~1e150 is safe); rescale the image and its variance");
     p.summary.digest = rng::digest(in.image, in.variance);
     return p;
 }
@@ -125,27 +136,27 @@ padding::Geometry choose_geometry(const ImageInput& n_in, const ImageInput& r_in
     return padding::make_geometry(n_in.image.rows, n_in.image.cols, by, bx, o.size_rule);
 }
 
-// Unit-sum stamp placed with its centre (h//2, w//2) at [0, 0] of the padded grid.
+// Unit-sum stamp placed with its centre (h//2, w//2) at [0, 0] of the plane's grid.
 void place_psf(const std::vector<double>& psf, std::size_t h, std::size_t w,
-               const padding::Geometry& g, double* out) {
-    std::fill(out, out + g.rows * g.cols, 0.0);
+               const fft::Plan& plan, fft::Plane& out) {
+    out.fill_real(0.0);
     for (std::size_t a = 0; a < h; ++a) {
-        const std::size_t y = (a + g.rows - h / 2) % g.rows;
+        const std::size_t y = (a + plan.rows() - h / 2 % plan.rows()) % plan.rows();
         for (std::size_t b = 0; b < w; ++b) {
-            const std::size_t x = (b + g.cols - w / 2) % g.cols;
-            out[y * g.cols + x] = psf[a * w + b];
+            const std::size_t x = (b + plan.cols() - w / 2 % plan.cols()) % plan.cols();
+            out.at(y, x) = psf[a * w + b];
         }
     }
 }
 
 // Inverse of place_psf for P_D, renormalised to unit sum.
-void crop_psf(const double* padded, const padding::Geometry& g, MutView out) {
+void crop_psf(const fft::Plane& padded, const fft::Plan& plan, MutView out) {
     double sum = 0.0;
     for (std::size_t a = 0; a < out.rows; ++a) {
-        const std::size_t y = (a + g.rows - out.rows / 2) % g.rows;
+        const std::size_t y = (a + plan.rows() - out.rows / 2) % plan.rows();
         for (std::size_t b = 0; b < out.cols; ++b) {
-            const std::size_t x = (b + g.cols - out.cols / 2) % g.cols;
-            out(a, b) = padded[y * g.cols + x];
+            const std::size_t x = (b + plan.cols() - out.cols / 2) % plan.cols();
+            out(a, b) = padded.at(y, x);
             sum += out(a, b);
         }
     }
@@ -154,13 +165,13 @@ void crop_psf(const double* padded, const padding::Geometry& g, MutView out) {
     }
 }
 
-// Peak working set of subtract() in padded real planes (8 bytes per pixel): 6 padded inputs,
-// 7 real-space outputs, 2 variance planes and up to 4 squared kernels, plus about 27 half
-// spectra (inputs, kernels, products and per-task scratch), each the size of a real plane.
-constexpr std::size_t kPeakPlanes = 46;
+// Peak working set of subtract() in padded real planes (8 bytes per pixel): at most 7 planes
+// in FFTW's in-place layout (slightly wider than the grid) are alive at once; one more for
+// the allocator's and the small kernel grid's overhead.
+constexpr std::size_t kPeakPlanes = 8;
 
 void check_memory(const padding::Geometry& g) {
-    const double bytes = static_cast<double>(g.rows) * static_cast<double>(g.cols) * 8.0 *
+    const double bytes = static_cast<double>(g.rows) * static_cast<double>(g.cols + 2) * 8.0 *
                          static_cast<double>(kPeakPlanes);
     const double available = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
                              static_cast<double>(sysconf(_SC_PAGE_SIZE));
@@ -185,6 +196,190 @@ void validate_pair(const ImageInput& n, const ImageInput& r, const SubtractOptio
     require(o.threads >= 1, "threads: must be >= 1");
 }
 
+// Rows of a half spectrum are processed in fixed blocks, whatever the thread count, and block
+// partial sums are added in block order: reductions do not depend on the number of threads.
+constexpr std::size_t kRowsPerBlock = 32;
+
+template <typename RowFn>
+void for_row_blocks(std::size_t rows, int threads, RowFn&& row_fn) {
+    const std::size_t blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
+    parallel_for(blocks, threads, [&](std::size_t b) {
+        const std::size_t end = std::min(rows, (b + 1) * kRowsPerBlock);
+        for (std::size_t ky = b * kRowsPerBlock; ky < end; ++ky) row_fn(b, ky);
+    });
+}
+
+// The real-space kernels k_N, k_R, kappa_N, kappa_R on a grid small enough to be cheap and
+// large enough to hold them: they are compact (with the kernel guard), so sampling their
+// spectra on a coarser frequency grid only aliases tails below kTailEnergy. Used for the
+// variance planes (V = k^2 * V_N + ...) and the mask growth; D and S themselves always use the
+// full grid.
+struct SmallKernels {
+    std::unique_ptr<fft::Plan> plan;       // null when the kernels live on the full grid
+    std::vector<fft::Plane> kernels;       // k_n, k_r, kappa_n, kappa_r (real space)
+    std::vector<fft::Plane> psf_spectra;   // P_N_hat, P_R_hat, kept when on the full grid
+    const fft::Plan& grid(const fft::Plan& full) const { return plan ? *plan : full; }
+};
+
+constexpr double kTailEnergy = 1e-14;
+
+// Energy fraction of a kernel (centred at [0, 0]) outside the central half of its grid.
+double tail_fraction(const fft::Plane& k, const fft::Plan& plan) {
+    double total = 0.0, tail = 0.0;
+    for (std::size_t y = 0; y < plan.rows(); ++y) {
+        const std::size_t dy = std::min(y, plan.rows() - y);
+        for (std::size_t x = 0; x < plan.cols(); ++x) {
+            const std::size_t dx = std::min(x, plan.cols() - x);
+            const double e = k.at(y, x) * k.at(y, x);
+            total += e;
+            if (4 * dy > plan.rows() || 4 * dx > plan.cols()) tail += e;
+        }
+    }
+    return total > 0.0 ? tail / total : 0.0;
+}
+
+// Kernels on one grid (`plan`): PSF spectra, then the four kernels in real space.
+void compute_kernels(const ImageInput& n_in, const ImageInput& r_in, const Prepared& n,
+                     const Prepared& r, const kernels::Model& model, const fft::Plan& plan,
+                     int threads, SmallKernels& out) {
+    out.psf_spectra.clear();
+    out.kernels.clear();
+    for (int i = 0; i < 2; ++i) out.psf_spectra.emplace_back(plan);
+    for (int i = 0; i < 4; ++i) out.kernels.emplace_back(plan);
+    parallel_for(2, threads, [&](std::size_t i) {
+        const Prepared& p = i == 0 ? n : r;
+        const ImageInput& in = i == 0 ? n_in : r_in;
+        place_psf(p.psf, in.psf.rows, in.psf.cols, plan, out.psf_spectra[i]);
+        out.psf_spectra[i].forward();
+    });
+    const std::size_t half = plan.spectrum_cols();
+    for_row_blocks(plan.rows(), threads, [&](std::size_t, std::size_t ky) {
+        const double fy = kernels::frequency(ky, plan.rows());
+        for (std::size_t kx = 0; kx < half; ++kx) {
+            const std::size_t i = ky * half + kx;
+            const auto k = model.at(out.psf_spectra[0].spectrum()[i],
+                                    out.psf_spectra[1].spectrum()[i],
+                                    static_cast<double>(kx) / static_cast<double>(plan.cols()),
+                                    fy);
+            out.kernels[0].spectrum()[i] = k.k_n;
+            out.kernels[1].spectrum()[i] = k.k_r;
+            out.kernels[2].spectrum()[i] = k.kappa_n;
+            out.kernels[3].spectrum()[i] = k.kappa_r;
+        }
+    });
+    parallel_for(4, threads, [&](std::size_t i) { out.kernels[i].inverse(); });
+}
+
+// One try on a grid four stamps wide; if any kernel has a tail there, the full grid (where the
+// PSF spectra are kept for D and S, so nothing is transformed twice).
+SmallKernels small_kernels(const ImageInput& n_in, const ImageInput& r_in, const Prepared& n,
+                           const Prepared& r, const kernels::Model& model, const fft::Plan& full,
+                           bool guard, int threads) {
+    SmallKernels s;
+    const std::size_t rows = std::min(
+        full.rows(), padding::smooth_size(std::max<std::size_t>(64, 4 * std::max(n_in.psf.rows,
+                                                                                 r_in.psf.rows))));
+    const std::size_t cols = std::min(
+        full.cols(), padding::smooth_size(std::max<std::size_t>(64, 4 * std::max(n_in.psf.cols,
+                                                                                 r_in.psf.cols))));
+    // Unguarded kernels are not compact: no point trying.
+    if (guard && (rows < full.rows() || cols < full.cols())) {
+        s.plan = std::make_unique<fft::Plan>(rows, cols);
+        compute_kernels(n_in, r_in, n, r, model, *s.plan, threads, s);
+        bool compact = true;
+        for (const auto& k : s.kernels) {
+            compact = compact && tail_fraction(k, *s.plan) < kTailEnergy;
+        }
+        if (compact) {
+            s.psf_spectra.clear();
+            return s;
+        }
+        s.plan.reset();
+    }
+    compute_kernels(n_in, r_in, n, r, model, full, threads, s);
+    return s;
+}
+
+// FFT on the full grid of a small-grid kernel squared, placed with its centre at [0, 0].
+void squared_kernel_spectrum(const fft::Plane& small, const fft::Plan& small_plan,
+                             fft::Plane& out, const fft::Plan& plan) {
+    out.fill_real(0.0);
+    const std::size_t sr = small_plan.rows(), sc = small_plan.cols();
+    for (std::size_t y = 0; y < sr; ++y) {
+        // Signed offset of small-grid row y, wrapped onto the full grid.
+        const std::size_t fy = y <= sr / 2 ? y : plan.rows() - (sr - y);
+        for (std::size_t x = 0; x < sc; ++x) {
+            const std::size_t fx = x <= sc / 2 ? x : plan.cols() - (sc - x);
+            const double k = small.at(y, x);
+            out.at(fy, fx) = k * k;
+        }
+    }
+    out.forward();
+}
+
+// V_D and V_S on the full grid for non-constant variance planes (paper section 3.3):
+// V_D = k_N^2 * V_N + k_R^2 * V_R and V_S likewise with kappa, returned in real space. One side
+// at a time; kernels already on the full grid are squared and transformed in place (those
+// planes are consumed) and the science side's planes accumulate the sums, so at most seven
+// planes are alive (five with small-grid kernels).
+std::array<fft::Plane, 2> variance_planes(const std::array<const Prepared*, 2>& prepared,
+                                          SmallKernels& small, const fft::Plan& plan,
+                                          const padding::Geometry& g, int threads) {
+    auto squared_spectrum = [&](std::size_t kernel) {
+        if (small.plan) {
+            fft::Plane target(plan);
+            squared_kernel_spectrum(small.kernels[kernel], *small.plan, target, plan);
+            return target;
+        }
+        fft::Plane k = std::move(small.kernels[kernel]);
+        for (std::size_t y = 0; y < plan.rows(); ++y) {
+            for (std::size_t x = 0; x < plan.cols(); ++x) k.at(y, x) *= k.at(y, x);
+        }
+        k.forward();
+        return k;
+    };
+    const std::size_t n = plan.spectrum_size();
+    std::optional<fft::Plane> sum_d, sum_s;
+    for (std::size_t side = 0; side < 2; ++side) {
+        std::optional<fft::Plane> d_part, s_part, variance;
+        parallel_for(3, threads, [&](std::size_t task) {
+            if (task == 0) {
+                d_part.emplace(squared_spectrum(side));
+            } else if (task == 1) {
+                s_part.emplace(squared_spectrum(2 + side));
+            } else {
+                const Prepared& p = *prepared[side];
+                variance.emplace(plan);
+                padding::pad_variance(p.variance_view, p.bad.data(), g, p.summary.noise_weight,
+                                      variance->real(), variance->stride());
+                variance->forward();
+            }
+        });
+        fft::Complex* d = d_part->spectrum();
+        fft::Complex* s = s_part->spectrum();
+        const fft::Complex* v = variance->spectrum();
+        for (std::size_t i = 0; i < n; ++i) {
+            d[i] = kernels::mul(d[i], v[i]);
+            s[i] = kernels::mul(s[i], v[i]);
+        }
+        if (side == 0) {
+            sum_d = std::move(d_part);
+            sum_s = std::move(s_part);
+            continue;
+        }
+        // science + reference: a + b, the same bits when the roles swap.
+        fft::Complex* total_d = sum_d->spectrum();
+        fft::Complex* total_s = sum_s->spectrum();
+        for (std::size_t i = 0; i < n; ++i) {
+            total_d[i] = total_d[i] + d[i];
+            total_s[i] = total_s[i] + s[i];
+        }
+    }
+    std::array<fft::Plane, 2> total = {std::move(*sum_d), std::move(*sum_s)};
+    parallel_for(2, threads, [&](std::size_t i) { total[i].inverse(); });
+    return total;
+}
+
 }  // namespace
 
 void subtract(const ImageInput& science, const ImageInput& reference,
@@ -198,125 +393,151 @@ void subtract(const ImageInput& science, const ImageInput& reference,
     const padding::Geometry g = choose_geometry(science, reference, n, r, options);
     check_memory(g);
     const fft::Plan plan(g.rows, g.cols);
-    const std::size_t real_n = plan.real_size();
-    const std::size_t spec_n = plan.spectrum_size();
     const int threads = options.threads;
-    auto real_planes = [&](std::size_t count) {
-        std::vector<AlignedBuffer<double>> planes;
-        for (std::size_t i = 0; i < count; ++i) planes.emplace_back(real_n);
-        return planes;
-    };
-    auto spectra = [&](std::size_t count) {
-        std::vector<AlignedBuffer<Complex>> planes;
-        for (std::size_t i = 0; i < count; ++i) planes.emplace_back(spec_n);
-        return planes;
-    };
-
-    // 1. Padded inputs: images, variance planes and PSFs, each from its own data only.
-    enum { kN, kR, kVN, kVR, kPN, kPR, kInputs };
-    auto inputs = real_planes(kInputs);
-    const std::uint64_t seed = options.seed;
+    const kernels::Model model(
+        {n.summary.noise_weight, r.summary.noise_weight, science.flux_scale,
+         reference.flux_scale},
+        n.moments, r.moments, options.kernel_guard);
+    const double fd = model.flux_zero_point();
+    require(std::isfinite(fd) && fd > 0.0,
+            "flux_scales: F_D is not finite and positive; the flux scales or noise weights are "
+            "out of range");
     const std::array<const Prepared*, 2> prepared = {&n, &r};
-    const std::array<const ImageInput*, 2> raw = {&science, &reference};
-    parallel_for(kInputs, threads, [&](std::size_t task) {
-        const std::size_t who = task % 2;  // even tasks science, odd reference
-        const Prepared& p = *prepared[who];
-        const ImageInput& in = *raw[who];
-        if (task < 2) {
-            const padding::Fill fill{options.fill, p.summary.fill_mean, p.summary.noise_weight,
-                                     rng::Key{seed, p.summary.digest}};
-            padding::pad_image(in.image, p.bad.data(), g, fill, inputs[task].data());
-        } else if (task < 4) {
-            padding::pad_variance(p.variance_view, p.bad.data(), g, p.summary.noise_weight,
-                                  inputs[task].data());
-        } else {
-            place_psf(p.psf, in.psf.rows, in.psf.cols, g, inputs[task].data());
-        }
-    });
-
-    // 2. Forward transforms.
-    auto hats = spectra(kInputs);
-    parallel_for(kInputs, threads,
-                 [&](std::size_t i) { plan.forward(inputs[i].data(), hats[i].data()); });
-
-    // 3. Kernels and the Fourier-space D and S.
-    kernels::Weights weights{n.summary.noise_weight, r.summary.noise_weight,
-                             science.flux_scale, reference.flux_scale};
-    const kernels::Spectra k = kernels::make_spectra(hats[kPN].data(), hats[kPR].data(), g.rows,
-                                                     g.cols, weights, n.moments, r.moments,
-                                                     options.kernel_guard);
-    AlignedBuffer<Complex> d_hat(spec_n), s_hat(spec_n);
-    kernels::combine(k.k_n.data(), hats[kN].data(), k.k_r.data(), hats[kR].data(), spec_n,
-                     d_hat.data());
-    kernels::combine(k.kappa_n.data(), hats[kN].data(), k.kappa_r.data(), hats[kR].data(),
-                     spec_n, s_hat.data());
-
-    // 4. Back to real space: D, S, P_D and the four real-space kernels.
-    enum { kD, kS, kPD, kKN, kKR, kKappaN, kKappaR, kOutputs };
-    const std::array<const Complex*, kOutputs> to_invert = {
-        d_hat.data(), s_hat.data(), k.psf_d.data(), k.k_n.data(),
-        k.k_r.data(), k.kappa_n.data(), k.kappa_r.data()};
-    auto planes = real_planes(kOutputs);
-    // Each inverse gets its own scratch spectrum (c2r destroys its input), so tasks can run
-    // on any thread in any order.
-    auto invert_all = [&](std::size_t count, auto&& source, auto&& target) {
-        auto scratch = spectra(count);
-        parallel_for(count, threads, [&](std::size_t i) {
-            plan.inverse(source(i), target(i), scratch[i].data());
-        });
-    };
-    invert_all(
-        kOutputs, [&](std::size_t i) { return to_invert[i]; },
-        [&](std::size_t i) { return planes[i].data(); });
-
-    // 5. Variance planes: squared kernels convolved with the padded variances.
-    enum { kKN2, kKR2, kKappaN2, kKappaR2, kSquares };
-    auto squares_hat = spectra(kSquares);
-    parallel_for(kSquares, threads, [&](std::size_t i) {
-        AlignedBuffer<double> squared(real_n);
-        const double* kernel = planes[kKN + i].data();
-        for (std::size_t j = 0; j < real_n; ++j) squared[j] = kernel[j] * kernel[j];
-        plan.forward(squared.data(), squares_hat[i].data());
-    });
-    AlignedBuffer<Complex> vd_hat(spec_n), vs_hat(spec_n);
-    kernels::sum_products(squares_hat[kKN2].data(), hats[kVN].data(), squares_hat[kKR2].data(),
-                          hats[kVR].data(), spec_n, vd_hat.data());
-    kernels::sum_products(squares_hat[kKappaN2].data(), hats[kVN].data(),
-                          squares_hat[kKappaR2].data(), hats[kVR].data(), spec_n, vs_hat.data());
-    auto variances = real_planes(2);
-    const std::array<const Complex*, 2> variance_hats = {vd_hat.data(), vs_hat.data()};
-    invert_all(
-        2, [&](std::size_t i) { return variance_hats[i]; },
-        [&](std::size_t i) { return variances[i].data(); });
-
-    // 6. Output mask: bad pixels, then everything a bad pixel's fill reaches through the D and
-    //    S kernels of its image.
+    const std::array<const ImageInput*, 2> inputs = {&science, &reference};
+    const bool constant_variance = n.constant_variance && r.constant_variance;
+    const bool any_bad = n.summary.bad_pixels + r.summary.bad_pixels > 0;
     const std::size_t inner_n = g.inner_rows * g.inner_cols;
+
+    // 1. Output mask: bad pixels, then everything a bad pixel's fill reaches through the D and
+    //    S kernels of its image.
     for (std::size_t o = 0; o < inner_n; ++o) {
         out.mask[o] = static_cast<std::uint8_t>((n.bad[o] ? kScienceBad : 0) |
                                                 (r.bad[o] ? kReferenceBad : 0));
     }
-    const std::array<const Prepared*, 2> sides = {&n, &r};
-    const std::array<std::size_t, 2> d_kernel = {kKN, kKR}, s_kernel = {kKappaN, kKappaR};
-    for (std::size_t side = 0; side < 2; ++side) {
-        if (sides[side]->summary.bad_pixels == 0) continue;
-        out.grow_radius[side] = std::max(
-            mask::footprint_radius(planes[d_kernel[side]].data(), g.rows, g.cols, kFootprintTail),
-            mask::footprint_radius(planes[s_kernel[side]].data(), g.rows, g.cols, kFootprintTail));
-        mask::grow(sides[side]->bad.data(), g.inner_rows, g.inner_cols, out.grow_radius[side],
-                   kNearBad, out.mask);
+    std::optional<SmallKernels> small;
+    if (!constant_variance || any_bad) {
+        small = small_kernels(science, reference, n, r, model, plan, options.kernel_guard, threads);
+    }
+    for (std::size_t side = 0; side < 2 && any_bad; ++side) {
+        if (prepared[side]->summary.bad_pixels == 0) continue;
+        const fft::Plan& sp = small->grid(plan);
+        const auto radius = [&](const fft::Plane& k) {
+            return mask::footprint_radius(k.real(), sp.rows(), sp.cols(), kFootprintTail,
+                                          k.stride());
+        };
+        out.grow_radius[side] =
+            std::max(radius(small->kernels[side]), radius(small->kernels[2 + side]));
+        mask::grow(prepared[side]->bad.data(), g.inner_rows, g.inner_cols,
+                   out.grow_radius[side], kNearBad, out.mask);
     }
 
-    // 7. Crop the inner box into the caller's buffers.
+    // 2. Variance planes of D and S, straight into the caller's buffers (scaled later).
+    auto crop = [&](const fft::Plane& plane, double* target) {
+        for (std::size_t y = 0; y < g.inner_rows; ++y) {
+            for (std::size_t x = 0; x < g.inner_cols; ++x) {
+                target[y * g.inner_cols + x] = plane.at(y + g.border_y, x + g.border_x);
+            }
+        }
+    };
+    if (!constant_variance) {
+        const auto v = variance_planes(prepared, *small, plan, g, threads);
+        crop(v[0], out.difference_variance.data);
+        crop(v[1], out.score_variance.data);
+    }
+
+    // 3. Transforms of the PSFs and the padded images.
+    enum { kPN, kPR, kN, kR };
+    std::vector<fft::Plane> planes;
+    const bool have_psf_spectra = small && !small->psf_spectra.empty();
+    if (have_psf_spectra) {
+        planes = std::move(small->psf_spectra);
+    } else {
+        for (int i = 0; i < 2; ++i) planes.emplace_back(plan);
+    }
+    small.reset();
+    for (int i = 0; i < 2; ++i) planes.emplace_back(plan);
+    const std::uint64_t seed = options.seed;
+    parallel_for(4, threads, [&](std::size_t task) {
+        const std::size_t side = task % 2;
+        const Prepared& p = *prepared[side];
+        const ImageInput& in = *inputs[side];
+        if (task < 2) {
+            if (have_psf_spectra) return;  // transformed with the kernels already
+            place_psf(p.psf, in.psf.rows, in.psf.cols, plan, planes[task]);
+        } else {
+            const padding::Fill fill{options.fill, p.summary.fill_mean, p.summary.noise_weight,
+                                     rng::Key{seed, p.summary.digest}};
+            padding::pad_image(in.image, p.bad.data(), g, fill, planes[task].real(),
+                               planes[task].stride());
+        }
+        planes[task].forward();
+    });
+
+    // 4. D_hat and S_hat replace N_hat and R_hat, P_D_hat replaces P_N_hat; the sums give F_S
+    //    and, for constant variance planes, V_D and V_S through Parseval.
+    const std::size_t half = plan.spectrum_cols();
+    const std::size_t blocks = (g.rows + kRowsPerBlock - 1) / kRowsPerBlock;
+    struct Sums {
+        double score = 0.0, k_n = 0.0, k_r = 0.0, kappa_n = 0.0, kappa_r = 0.0;
+        std::size_t guarded = 0;
+    };
+    std::vector<Sums> partial(blocks);
+    for_row_blocks(g.rows, threads, [&](std::size_t block, std::size_t ky) {
+        const double fy = kernels::frequency(ky, g.rows);
+        Sums& sum = partial[block];
+        for (std::size_t kx = 0; kx < half; ++kx) {
+            const std::size_t i = ky * half + kx;
+            const auto k = model.at(planes[kPN].spectrum()[i], planes[kPR].spectrum()[i],
+                                    static_cast<double>(kx) / static_cast<double>(g.cols), fy);
+            const fft::Complex image_n = planes[kN].spectrum()[i];
+            const fft::Complex image_r = planes[kR].spectrum()[i];
+            // eq. 13 and eq. 12: D_hat = k_N N_hat - k_R R_hat, S_hat = kappa_N N_hat - ...
+            planes[kN].spectrum()[i] =
+                kernels::mul(k.k_n, image_n) - kernels::mul(k.k_r, image_r);
+            planes[kR].spectrum()[i] =
+                kernels::mul(k.kappa_n, image_n) - kernels::mul(k.kappa_r, image_r);
+            planes[kPN].spectrum()[i] = k.psf_d;
+            const double w = kernels::column_weight(kx, g.cols);
+            sum.score += w * k.score_term;
+            sum.k_n += w * kernels::norm2(k.k_n);
+            sum.k_r += w * kernels::norm2(k.k_r);
+            sum.kappa_n += w * kernels::norm2(k.kappa_n);
+            sum.kappa_r += w * kernels::norm2(k.kappa_r);
+            sum.guarded += k.guarded;
+        }
+    });
+    Sums total;
+    for (const Sums& s : partial) {
+        total.score += s.score;
+        total.k_n += s.k_n;
+        total.k_r += s.k_r;
+        total.kappa_n += s.kappa_n;
+        total.kappa_r += s.kappa_r;
+        total.guarded += s.guarded;
+    }
+    const double pixels = static_cast<double>(g.rows * g.cols);
+    const double fs = total.score / pixels;  // F_S
+    if (constant_variance) {
+        // sum over x of k(x)^2 = (1 / pixels) sum over f of |k_hat(f)|^2 (Parseval); written
+        // as a + b with a the science side, so swapping the roles gives the same bits.
+        const double vd = n.summary.noise_weight * (total.k_n / pixels) +
+                          r.summary.noise_weight * (total.k_r / pixels);
+        const double vs = n.summary.noise_weight * (total.kappa_n / pixels) +
+                          r.summary.noise_weight * (total.kappa_r / pixels);
+        std::fill(out.difference_variance.data, out.difference_variance.data + inner_n, vd);
+        std::fill(out.score_variance.data, out.score_variance.data + inner_n, vs);
+    }
+    planes.erase(planes.begin() + kPR);  // P_R is no longer needed; indices shift by one
+    enum { kPD, kD, kS };
+    parallel_for(3, threads, [&](std::size_t i) { planes[i].inverse(); });
+
+    // 5. Crop the inner box into the caller's buffers.
     const std::uint8_t blank_bits = static_cast<std::uint8_t>(
         kScienceBad | kReferenceBad | (options.blank_grown ? kNearBad : 0));
-    const double fd = k.flux_zero_point;
-    const double fs = k.score_normalisation;
     const double nan = std::numeric_limits<double>::quiet_NaN();
     for (std::size_t y = 0; y < g.inner_rows; ++y) {
         for (std::size_t x = 0; x < g.inner_cols; ++x) {
             const std::size_t o = y * g.inner_cols + x;
-            const std::size_t p = (y + g.border_y) * g.cols + (x + g.border_x);
             if ((out.mask[o] & blank_bits) != 0) {
                 out.difference.data[o] = out.difference_variance.data[o] = nan;
                 out.score.data[o] = out.score_variance.data[o] = nan;
@@ -324,22 +545,21 @@ void subtract(const ImageInput& science, const ImageInput& reference,
                 out.scorr.data[o] = 0.0;
                 continue;
             }
-            const double s = planes[kS][p];
-            const double vs = variances[1][p];
-            out.difference.data[o] = planes[kD][p] / fd;
-            out.difference_variance.data[o] = variances[0][p] / (fd * fd);
+            const double s = planes[kS].at(y + g.border_y, x + g.border_x);
+            const double vs = out.score_variance.data[o];
+            out.difference.data[o] = planes[kD].at(y + g.border_y, x + g.border_x) / fd;
+            out.difference_variance.data[o] /= fd * fd;
             out.score.data[o] = s;
-            out.score_variance.data[o] = vs;
             out.scorr.data[o] = vs > 0.0 ? s / std::sqrt(vs) : 0.0;
             out.flux.data[o] = s / fs;
             out.flux_err.data[o] = vs > 0.0 ? std::sqrt(vs) / fs : nan;
         }
     }
-    crop_psf(planes[kPD].data(), g, out.psf);
+    crop_psf(planes[kPD], plan, out.psf);
 
     out.flux_zero_point = fd;
     out.score_normalisation = fs;
-    out.guarded_frequencies = k.guarded_frequencies;
+    out.guarded_frequencies = total.guarded;
     out.geometry = g;
     out.images = {n.summary, r.summary};
 }

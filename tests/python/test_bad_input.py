@@ -140,3 +140,32 @@ def test_unusual_layouts_give_the_same_bits(good):
     as_float32 = _call(good, science=good["science"].astype(np.float32), seed=1)
     exact32 = _call(good, science=good["science"].astype(np.float32).astype(float), seed=1)
     assert digest_of(as_float32) == digest_of(exact32)
+
+
+MORE = [
+    ("border near 2**63 (overflow)", "border", lambda: (2**63 - 1, 2), INVALID),
+    ("threads huge", "threads", lambda: 2**31, INVALID),
+    ("threads float", "threads", lambda: 2.0, TypeError),
+    ("masked array image", "science", lambda: np.ma.masked_array(np.ones(SHAPE)), TypeError),
+    ("variance as string", "science_variance", lambda: "2", TypeError),
+    ("variance as bool", "reference_variance", lambda: True, TypeError),
+    ("kernel_guard not a bool", "kernel_guard", lambda: "no", TypeError),
+    ("overflowing pixels", "science", lambda: np.full(SHAPE, 1e307), INVALID),
+]
+
+
+@pytest.mark.parametrize(("argument", "make", "error"), [c[1:] for c in MORE],
+                         ids=[c[0] for c in MORE])  # fmt: skip
+def test_more_bad_input(good, argument, make, error):
+    test_bad_input(good, argument, make, error)
+
+
+def test_overflowing_variance_scale_is_refused(good):
+    with pytest.raises(zogy.InvalidArgument, match="^science: .*overflow"):
+        _call(good, science=good["science"] * 1e160)
+
+
+@pytest.mark.parametrize("radius", [2.5, True, -1, 2**40])
+def test_metric1_radius_is_checked(radius):
+    with pytest.raises((TypeError, ValueError), match="^radius"):
+        zogy.metric1(np.ones((5, 5)), [1], [1], radius=radius)

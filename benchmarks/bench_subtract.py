@@ -1,0 +1,125 @@
+"""Speed and memory of zogy.subtract against the FFT floor and the NumPy reference.
+
+    python benchmarks/bench_subtract.py [--sizes 1024 2048 4096] [--threads 2] [--repeats 3]
+
+For each size, in a fresh subprocess (so peak memory is that size's alone), it prints:
+our wall time (best of --repeats after one warm-up call) for the full output set; the FFT
+floor — 8 real 2-D FFTs of the same padded size with the same FFTW and thread count (2 forward
+image, 2 forward variance, 4 inverse outputs: zogy._core.time_fft_floor); the zogy.reference
+time (one call); the ratios ours/floor and reference/ours; and the peak memory added by the
+call against the budget inputs + outputs + 6 padded real planes. All numbers of a row come
+from the same run, so machine noise affects them alike. This is not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+
+def make_case(n: int):
+    """A noisy pair with non-constant variance planes (the general path) and 31x31 PSFs."""
+    from zogy.simulate import gaussian_psf
+
+    g = np.random.default_rng(n)
+    y = np.linspace(0.0, 1.0, n)[:, None]
+    var_n = 25.0 * (1.0 + 0.2 * y) * np.ones((1, n))
+    var_r = 2.25 * (1.0 + 0.1 * y) * np.ones((1, n))
+    sci = g.normal(0.0, 1.0, (n, n)) * np.sqrt(var_n)
+    ref = g.normal(0.0, 1.0, (n, n)) * np.sqrt(var_r)
+    return dict(science=sci, reference=ref, science_psf=gaussian_psf((31, 31), 2.5),
+                reference_psf=gaussian_psf((31, 31), 2.0), science_variance=var_n,
+                reference_variance=var_r)  # fmt: skip
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+
+
+def peak_rss_bytes() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def measure(n: int, threads: int, repeats: int, with_reference: bool) -> dict:
+    import zogy
+    from zogy import _core, reference
+
+    case = make_case(n)
+    args = [case.pop(k) for k in ("science", "reference", "science_psf", "reference_psf")]
+    before = rss_bytes()
+    times = []
+    for _ in range(repeats + 1):  # the first call is a warm-up (page faults, planner)
+        start = time.perf_counter()
+        result = zogy.subtract(*args, **case, threads=threads)
+        times.append(time.perf_counter() - start)
+    peak = peak_rss_bytes() - before
+    rows, cols = result.padded_shape
+    fields = ("difference", "difference_variance", "score", "score_variance", "scorr", "flux",
+              "flux_err", "psf", "mask")
+    outputs = sum(getattr(result, f).nbytes for f in fields)
+    out = dict(
+        size=n, padded=[rows, cols], threads=threads, ours=min(times[1:]),
+        floor=_core.time_fft_floor(rows, cols, threads, repeats),
+        peak_bytes=peak, budget_bytes=outputs + 6 * rows * cols * 8,
+    )  # fmt: skip
+    if with_reference:
+        start = time.perf_counter()
+        ref = reference.subtract(*args, **case)
+        out["reference"] = time.perf_counter() - start
+        scale = np.nanmax(np.abs(ref["difference"]))
+        out["max_rel_diff"] = float(np.nanmax(np.abs(result.difference - ref["difference"]))
+                                    / scale)  # fmt: skip
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", nargs="+", type=int, default=[1024, 2048, 4096])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-reference", action="store_true", help="skip zogy.reference")
+    parser.add_argument("--json", help="also write the rows to this file")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child process mode
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(measure(args.one, args.threads, args.repeats, not args.no_reference)))
+        return 0
+
+    rows = []
+    header = (f"{'size':>6} {'padded':>11} {'ours s':>8} {'floor s':>8} {'ours/floor':>10} "
+              f"{'ref s':>8} {'ref/ours':>8} {'peak MiB':>9} {'budget':>8} {'peak/budget':>11}")
+    print(f"zogy.subtract, {args.threads} threads, best of {args.repeats}")
+    print(header)
+    for n in args.sizes:
+        child = [sys.executable, __file__, "--one", str(n), "--threads", str(args.threads),
+                 "--repeats", str(args.repeats)] + (["--no-reference"] if args.no_reference
+                                                    else [])  # fmt: skip
+        row = json.loads(subprocess.run(child, check=True, capture_output=True,
+                                        text=True).stdout)  # fmt: skip
+        rows.append(row)
+        mib = 2**20
+        ref = row.get("reference")
+        ref_s = f"{ref:.2f}" if ref else "-"
+        ref_ratio = f"{ref / row['ours']:.1f}" if ref else "-"
+        padded = "x".join(map(str, row["padded"]))
+        print(f"{n:>6} {padded:>11} {row['ours']:>8.3f} "
+              f"{row['floor']:>8.3f} {row['ours'] / row['floor']:>10.2f} "
+              f"{ref_s:>8} {ref_ratio:>8} "
+              f"{row['peak_bytes'] / mib:>9.0f} {row['budget_bytes'] / mib:>8.0f} "
+              f"{row['peak_bytes'] / row['budget_bytes']:>11.2f}", flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -40,6 +40,15 @@ def subtract(
     kernel_guard: bool,
     blank_grown: bool,
     threads: int,
+    cell: tuple[int, int, int, int, int, int] | None = ...,
+    science_summary: dict[str, Any] | None = ...,
+    reference_summary: dict[str, Any] | None = ...,
+) -> dict[str, Any]: ...
+def image_summary(
+    image: npt.NDArray[np.float64],
+    variance: npt.NDArray[np.float64] | None,
+    mask: npt.NDArray[np.uint8] | None,
+    role: str,
 ) -> dict[str, Any]: ...
 def metric1(
     image: npt.NDArray[np.float64],

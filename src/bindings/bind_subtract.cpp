@@ -45,6 +45,32 @@ py::dict summary_dict(const ImageSummary& s) {
     return d;
 }
 
+// (top, bottom, left, right, origin_y, origin_x) of a spatial-grid cell.
+padding::CellFrame cell_frame(const py::tuple& t) {
+    if (t.size() != 6) throw InvalidArgument("cell: expected 6 integers");
+    padding::CellFrame f;
+    auto side = [&](std::size_t i) {
+        const long long v = t[i].cast<long long>();
+        if (v < 0) throw InvalidArgument("cell: padding amounts must be >= 0");
+        return static_cast<std::size_t>(v);
+    };
+    f.top = side(0);
+    f.bottom = side(1);
+    f.left = side(2);
+    f.right = side(3);
+    f.origin_y = t[4].cast<std::int64_t>();
+    f.origin_x = t[5].cast<std::int64_t>();
+    return f;
+}
+
+ImageSummary summary_from(const py::dict& d) {
+    ImageSummary s;
+    s.digest = d["digest"].cast<std::uint64_t>();
+    s.noise_weight = d["noise_weight"].cast<double>();
+    s.fill_mean = d["fill_mean"].cast<double>();
+    return s;
+}
+
 }  // namespace
 
 void bind_subtract(py::module_& m) {
@@ -58,7 +84,9 @@ void bind_subtract(py::module_& m) {
            const std::optional<ByteArray>& reference_mask, std::uint64_t seed,
            const std::string& padding_mode, const std::string& fft_size, long long border_y,
            long long border_x, double flux_n, double flux_r, bool kernel_guard,
-           bool blank_grown, int threads) {
+           bool blank_grown, int threads, const std::optional<py::tuple>& cell,
+           const std::optional<py::dict>& science_summary,
+           const std::optional<py::dict>& reference_summary) {
             const ImageInput n = image_input(science, science_psf, science_variance,
                                              science_mask, flux_n, "science");
             const ImageInput r = image_input(reference, reference_psf, reference_variance,
@@ -72,6 +100,9 @@ void bind_subtract(py::module_& m) {
             options.kernel_guard = kernel_guard;
             options.blank_grown = blank_grown;
             options.threads = threads;
+            if (cell) options.cell = cell_frame(*cell);
+            if (science_summary) options.science_summary = summary_from(*science_summary);
+            if (reference_summary) options.reference_summary = summary_from(*reference_summary);
 
             // Outputs are allocated while the GIL is held, then filled without it.
             const std::size_t rows = n.image.rows, cols = n.image.cols;
@@ -121,7 +152,24 @@ void bind_subtract(py::module_& m) {
         py::arg("reference_psf"), py::arg("science_variance"), py::arg("reference_variance"),
         py::arg("science_mask"), py::arg("reference_mask"), py::arg("seed"), py::arg("padding"),
         py::arg("fft_size"), py::arg("border_y"), py::arg("border_x"), py::arg("flux_n"),
-        py::arg("flux_r"), py::arg("kernel_guard"), py::arg("blank_grown"), py::arg("threads"));
+        py::arg("flux_r"), py::arg("kernel_guard"), py::arg("blank_grown"), py::arg("threads"),
+        py::arg("cell") = py::none(), py::arg("science_summary") = py::none(),
+        py::arg("reference_summary") = py::none());
+    m.def(
+        "image_summary",
+        [](const DoubleArray& image, const std::optional<DoubleArray>& variance,
+           const std::optional<ByteArray>& mask, const std::string& role) {
+            const DoubleArray psf = new_plane(1, 1);  // unused by summarise()
+            const ImageInput in = image_input(image, psf, variance, mask, 1.0, role);
+            ImageSummary s;
+            {
+                // No Python object is touched inside.
+                py::gil_scoped_release release;
+                s = summarise(in, role);
+            }
+            return summary_dict(s);
+        },
+        py::arg("image"), py::arg("variance"), py::arg("mask"), py::arg("role"));
 }
 
 }  // namespace zogy::bindings

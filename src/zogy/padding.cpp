@@ -45,21 +45,31 @@ std::size_t padded_size(std::size_t n, SizeRule rule) {
 
 Geometry make_geometry(std::size_t inner_rows, std::size_t inner_cols, std::size_t border_y,
                        std::size_t border_x, SizeRule rule) {
-    // Refuse sizes whose buffers could not be addressed, before anything is allocated.
+    return make_cell_geometry(inner_rows, inner_cols,
+                              CellFrame{border_y, border_y, border_x, border_x, 0, 0}, rule);
+}
+
+Geometry make_cell_geometry(std::size_t inner_rows, std::size_t inner_cols,
+                            const CellFrame& frame, SizeRule rule) {
+    // Refuse sizes whose buffers could not be addressed, before anything is allocated; compared
+    // without forming inner + borders, which could wrap around for huge borders.
     constexpr std::size_t kMaxSide = std::size_t{1} << 20;
-    // Compared without forming inner + 2 * border, which could wrap around for huge borders.
-    if (inner_rows > kMaxSide || inner_cols > kMaxSide ||
-        border_y > (kMaxSide - inner_rows) / 2 || border_x > (kMaxSide - inner_cols) / 2) {
+    auto fits = [](std::size_t inner, std::size_t a, std::size_t b) {
+        return inner <= kMaxSide && a <= kMaxSide - inner && b <= kMaxSide - inner - a;
+    };
+    if (!fits(inner_rows, frame.top, frame.bottom) || !fits(inner_cols, frame.left, frame.right)) {
         throw InvalidArgument("border: padded size above 2^20 pixels per side; use a smaller "
                               "border or image");
     }
     Geometry g;
     g.inner_rows = inner_rows;
     g.inner_cols = inner_cols;
-    g.border_y = border_y;
-    g.border_x = border_x;
-    g.rows = padded_size(inner_rows + 2 * border_y, rule);
-    g.cols = padded_size(inner_cols + 2 * border_x, rule);
+    g.border_y = frame.top;
+    g.border_x = frame.left;
+    g.rows = padded_size(inner_rows + frame.top + frame.bottom, rule);
+    g.cols = padded_size(inner_cols + frame.left + frame.right, rule);
+    g.origin_y = frame.origin_y;
+    g.origin_x = frame.origin_x;
     return g;
 }
 
@@ -92,12 +102,14 @@ void pad_image(ConstView image, const std::uint8_t* bad, const Geometry& g, cons
             const auto x = static_cast<std::int64_t>(j) - static_cast<std::int64_t>(g.border_x);
             const bool inside = row_inside && x >= 0 && x < static_cast<std::int64_t>(g.inner_cols);
             double& target = out[i * stride + j];
+            // Noise is keyed by the exposure coordinate, not the position in this grid.
+            const std::int64_t ey = y + g.origin_y, ex = x + g.origin_x;
             if (inside) {
                 const std::size_t k = static_cast<std::size_t>(y) * g.inner_cols +
                                       static_cast<std::size_t>(x);
-                target = bad[k] ? fill_value(fill, y, x, true) : image.data[k];
+                target = bad[k] ? fill_value(fill, ey, ex, true) : image.data[k];
             } else {
-                target = fill_value(fill, y, x, false);
+                target = fill_value(fill, ey, ex, false);
             }
         }
     }

@@ -23,12 +23,24 @@ std::size_t padded_size(std::size_t n, SizeRule rule);
 
 struct Geometry {
     std::size_t inner_rows = 0, inner_cols = 0;
-    std::size_t border_y = 0, border_x = 0;
-    std::size_t rows = 0, cols = 0;  // padded shape
+    std::size_t border_y = 0, border_x = 0;  // padding before the inner box (top, left)
+    std::size_t rows = 0, cols = 0;          // padded shape
+    // Exposure coordinate of the inner box's pixel (0, 0): 0 for a whole image, the cell's
+    // offset for a spatial-grid cell, so a padded pixel's noise is the same in both.
+    std::int64_t origin_y = 0, origin_x = 0;
 };
 
+// The same border on both sides of each axis, for a whole image.
 Geometry make_geometry(std::size_t inner_rows, std::size_t inner_cols, std::size_t border_y,
                        std::size_t border_x, SizeRule rule);
+
+// A grid cell: padding only where its outer box leaves the exposure, so each side differs.
+struct CellFrame {
+    std::size_t top = 0, bottom = 0, left = 0, right = 0;
+    std::int64_t origin_y = 0, origin_x = 0;
+};
+Geometry make_cell_geometry(std::size_t inner_rows, std::size_t inner_cols,
+                            const CellFrame& frame, SizeRule rule);
 
 // What an image's fill needs: its statistics, the Philox key and which pixels are bad.
 struct Fill {

@@ -59,13 +59,8 @@ void check_psf(const ImageInput& in, const std::string& role) {
                 "; it must be finite and > 0 to normalise it");
 }
 
-Prepared prepare(const ImageInput& in, const std::string& role) {
-    Prepared p;
-    p.role = role;
-    check_psf(in, role);
-    require(std::isfinite(in.flux_scale) && in.flux_scale > 0.0,
-            "flux_scales: the " + role + " flux scale must be finite and > 0");
-
+// Bad pixels (masked or non-finite) and the checks on the variance at the good ones.
+void mark_bad(const ImageInput& in, const std::string& role, Prepared& p) {
     const std::size_t n = in.image.size();
     p.bad.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
@@ -73,8 +68,60 @@ Prepared prepare(const ImageInput& in, const std::string& role) {
         p.bad[i] = masked || !std::isfinite(in.image.data[i]) ? 1 : 0;
         p.summary.bad_pixels += p.bad[i];
     }
+    require(p.summary.bad_pixels < n, role + ": every pixel is masked or non-finite");
+    if (in.variance.data == nullptr) return;
+    const std::string name = role + "_variance";
+    for (std::size_t i = 0; i < n; ++i) {
+        if (p.bad[i]) continue;
+        const double v = in.variance.data[i];
+        if (!(std::isfinite(v) && v > 0.0)) {  // message built only on failure: hot loop
+            throw InvalidArgument(name + ": value " + std::to_string(v) +
+                                  " at a good pixel; variances must be finite and > 0 " +
+                                  "(mask the pixel instead)");
+        }
+    }
+}
+
+// Noise weight, fill mean and digest of an image from its own pixels (DESIGN section 2).
+void measure(const ImageInput& in, const std::string& role, Prepared& p) {
     const std::vector<double> good = stats::good_values(in.image, p.bad.data());
-    require(!good.empty(), role + ": every pixel is masked or non-finite");
+    if (in.variance.data != nullptr) {
+        const std::string name = role + "_variance";
+        std::vector<double> values = stats::good_values(in.variance, p.bad.data());
+        const bool constant = std::all_of(values.begin(), values.end(),
+                                          [&](double v) { return v == values.front(); });
+        // A constant plane's weight is its value exactly (a mean could round it), which lets
+        // the variance outputs skip their convolutions.
+        p.summary.noise_weight =
+            constant ? values.front()
+                     : stats::clipped_mean_std(std::move(values), name.c_str()).mean;
+    } else {
+        const double sigma = stats::robust_sigma(good, role.c_str());
+        p.summary.noise_weight = sigma * sigma;
+    }
+    p.summary.fill_mean = stats::clipped_mean_std(good, role.c_str()).mean;
+    p.summary.digest = rng::digest(in.image, in.variance);
+}
+
+// True when the padded variance plane is the noise weight everywhere.
+bool variance_is_constant(const ImageInput& in, const Prepared& p) {
+    if (in.variance.data == nullptr) return true;
+    for (std::size_t i = 0; i < in.image.size(); ++i) {
+        if (!p.bad[i] && in.variance.data[i] != p.summary.noise_weight) return false;
+    }
+    return true;
+}
+
+// `given`: the whole exposure's statistics for a spatial-grid cell, so that every cell pads
+// and weighs alike; otherwise the image's own.
+Prepared prepare(const ImageInput& in, const std::string& role,
+                 const std::optional<ImageSummary>& given) {
+    Prepared p;
+    p.role = role;
+    check_psf(in, role);
+    require(std::isfinite(in.flux_scale) && in.flux_scale > 0.0,
+            "flux_scales: the " + role + " flux scale must be finite and > 0");
+    mark_bad(in, role, p);
 
     double psf_sum = 0.0;
     for (std::size_t i = 0; i < in.psf.size(); ++i) psf_sum += in.psf.data[i];
@@ -82,38 +129,21 @@ Prepared prepare(const ImageInput& in, const std::string& role) {
     for (std::size_t i = 0; i < in.psf.size(); ++i) p.psf[i] = in.psf.data[i] / psf_sum;
     p.moments = kernels::psf_moments(ConstView{p.psf.data(), in.psf.rows, in.psf.cols});
 
-    const std::string image_name = role;
-    if (in.variance.data != nullptr) {
-        const std::string name = role + "_variance";
-        for (std::size_t i = 0; i < n; ++i) {
-            if (p.bad[i]) continue;
-            const double v = in.variance.data[i];
-            if (!(std::isfinite(v) && v > 0.0)) {  // message built only on failure: hot loop
-                throw InvalidArgument(name + ": value " + std::to_string(v) +
-                                      " at a good pixel; variances must be finite and > 0 " +
-                                      "(mask the pixel instead)");
-            }
-        }
-        p.variance_view = in.variance;
-        std::vector<double> values = stats::good_values(in.variance, p.bad.data());
-        p.constant_variance = std::all_of(values.begin(), values.end(),
-                                          [&](double v) { return v == values.front(); });
-        // A constant plane's weight is its value exactly (a mean could round it), which lets
-        // the variance outputs skip their convolutions.
-        p.summary.noise_weight = p.constant_variance
-                                     ? values.front()
-                                     : stats::clipped_mean_std(std::move(values), name.c_str()).mean;
+    if (given) {
+        const std::size_t bad_pixels = p.summary.bad_pixels;
+        p.summary = *given;
+        p.summary.bad_pixels = bad_pixels;
+        require(std::isfinite(given->noise_weight) && given->noise_weight > 0.0,
+                role + ": the given noise weight must be finite and > 0");
     } else {
-        const double sigma = stats::robust_sigma(good, image_name.c_str());
-        p.summary.noise_weight = sigma * sigma;
-        p.constant_variance = true;
+        measure(in, role, p);
     }
-    p.summary.fill_mean = stats::clipped_mean_std(good, image_name.c_str()).mean;
     // Values near the double range overflow the statistics; say so instead of returning NaNs.
     require(std::isfinite(p.summary.noise_weight) && std::isfinite(p.summary.fill_mean),
             role + ": pixel or variance values overflow double precision statistics (|x| up "
                    "to ~1e150 is safe); rescale the image and its variance");
-    p.summary.digest = rng::digest(in.image, in.variance);
+    p.variance_view = in.variance;
+    p.constant_variance = variance_is_constant(in, p);
     return p;
 }
 
@@ -382,15 +412,33 @@ std::array<fft::Plane, 2> variance_planes(const std::array<const Prepared*, 2>& 
 
 }  // namespace
 
+ImageSummary summarise(const ImageInput& image, const std::string& role) {
+    require(image.image.rows > 0 && image.image.cols > 0, role + ": the image is empty");
+    Prepared p;
+    mark_bad(image, role, p);
+    measure(image, role, p);
+    return p.summary;
+}
+
 void subtract(const ImageInput& science, const ImageInput& reference,
               const SubtractOptions& options, SubtractOutputs& out) {
     validate_pair(science, reference, options);
-    const Prepared n = prepare(science, "science");
-    const Prepared r = prepare(reference, "reference");
+    // The two images are independent until the kernels: prepare them side by side.
+    std::optional<Prepared> prepared_pair[2];
+    parallel_for(2, options.threads, [&](std::size_t side) {
+        prepared_pair[side] =
+            side == 0 ? prepare(science, "science", options.science_summary)
+                      : prepare(reference, "reference", options.reference_summary);
+    });
+    const Prepared& n = *prepared_pair[0];
+    const Prepared& r = *prepared_pair[1];
     require(n.summary.noise_weight + r.summary.noise_weight > 0.0,
             "science_variance, reference_variance: both noise weights are 0; ZOGY needs noise");
 
-    const padding::Geometry g = choose_geometry(science, reference, n, r, options);
+    const padding::Geometry g =
+        options.cell ? padding::make_cell_geometry(science.image.rows, science.image.cols,
+                                                   *options.cell, options.size_rule)
+                     : choose_geometry(science, reference, n, r, options);
     check_memory(g);
     const fft::Plan plan(g.rows, g.cols);
     const int threads = options.threads;

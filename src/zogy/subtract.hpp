@@ -4,6 +4,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "padding.hpp"
 #include "view.hpp"
@@ -18,6 +20,14 @@ struct ImageInput {
     double flux_scale = 1.0;
 };
 
+// What the subtraction learned about one input image.
+struct ImageSummary {
+    std::uint64_t digest = 0;
+    double noise_weight = 0.0;  // sigma^2
+    double fill_mean = 0.0;     // m
+    std::size_t bad_pixels = 0;
+};
+
 struct SubtractOptions {
     std::uint64_t seed = 0;
     padding::FillMode fill = padding::FillMode::Noise;
@@ -27,14 +37,10 @@ struct SubtractOptions {
     bool kernel_guard = true;
     bool blank_grown = false;  // also blank (NaN / 0) the pixels near bad ones (kNearBad)
     int threads = 1;
-};
-
-// What the subtraction learned about one input image.
-struct ImageSummary {
-    std::uint64_t digest = 0;
-    double noise_weight = 0.0;  // sigma^2
-    double fill_mean = 0.0;     // m
-    std::size_t bad_pixels = 0;
+    // Spatial-grid cells (DESIGN section 5): the cell's padding frame and the whole exposure's
+    // statistics, so a padded pixel gets the same value in every cell and in the whole image.
+    std::optional<padding::CellFrame> cell;
+    std::optional<ImageSummary> science_summary, reference_summary;
 };
 
 // Caller-owned output buffers (inner shape; psf has the science PSF's stamp shape) and the
@@ -62,5 +68,9 @@ constexpr double kFootprintTail = 1e-3;
 
 void subtract(const ImageInput& science, const ImageInput& reference,
               const SubtractOptions& options, SubtractOutputs& out);
+
+// The statistics subtract() derives from one image (its psf and flux scale are not used):
+// what a spatial grid passes to every cell. `role` names the image in error messages.
+ImageSummary summarise(const ImageInput& image, const std::string& role);
 
 }  // namespace zogy

@@ -41,6 +41,7 @@ def subtract(
     blank_grown: bool,
     threads: int,
     cell: tuple[int, int, int, int, int, int] | None = ...,
+    exact_variance: bool = ...,
     science_summary: dict[str, Any] | None = ...,
     reference_summary: dict[str, Any] | None = ...,
 ) -> dict[str, Any]: ...

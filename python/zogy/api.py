@@ -121,6 +121,7 @@ def subtract(
     kernel_guard: bool = True,
     edge_width: int = 0,
     blank_near_bad: bool = False,
+    exact_variance: bool = True,
     threads: int | None = None,
 ) -> ZogyResult:
     """ZOGY proper image subtraction, science minus reference.
@@ -158,6 +159,11 @@ def subtract(
     blank_near_bad : bool
         Also set ``difference``, variances, ``score`` and ``flux`` to NaN and ``scorr`` to 0 on
         the pixels near a bad pixel (mask bit 8), not only on the bad pixels themselves.
+    exact_variance : bool
+        False: compute the variance planes (``difference_variance``, ``score_variance`` and so
+        ``scorr``, ``flux_err``) from kernels on a smaller grid, about 20 % faster for
+        non-constant variance planes, within 1e-7 times the planes' contrast (max / min)
+        relative. Everything else is unchanged.
     threads : None or int
         Threads for independent transforms; results are bit-identical for any value.
 
@@ -196,6 +202,8 @@ def subtract(
     threads = v.thread_count(threads)
     if not isinstance(kernel_guard, (bool, np.bool_)):
         raise TypeError(f"kernel_guard: must be True or False, got {kernel_guard!r}")
+    if not isinstance(exact_variance, (bool, np.bool_)):
+        raise TypeError(f"exact_variance: must be True or False, got {exact_variance!r}")
     if not isinstance(blank_near_bad, (bool, np.bool_)):
         raise TypeError(f"blank_near_bad: must be True or False, got {blank_near_bad!r}")
     edge_width = v.non_negative_int(edge_width, "edge_width")
@@ -203,6 +211,7 @@ def subtract(
     out = _core.subtract(
         n, r, psf_n, psf_r, var_n, var_r, mask_n, mask_r, seed, padding, fft_size,
         border_y, border_x, flux_n, flux_r, bool(kernel_guard), bool(blank_near_bad), threads,
+        exact_variance=bool(exact_variance),
     )  # fmt: skip
     sci, ref = out["science"], out["reference"]
     _flag_edge(out["mask"], edge_width)

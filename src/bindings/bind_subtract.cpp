@@ -85,6 +85,7 @@ void bind_subtract(py::module_& m) {
            const std::string& padding_mode, const std::string& fft_size, long long border_y,
            long long border_x, double flux_n, double flux_r, bool kernel_guard,
            bool blank_grown, int threads, const std::optional<py::tuple>& cell,
+           bool exact_variance,
            const std::optional<py::dict>& science_summary,
            const std::optional<py::dict>& reference_summary) {
             const ImageInput n = image_input(science, science_psf, science_variance,
@@ -100,6 +101,7 @@ void bind_subtract(py::module_& m) {
             options.kernel_guard = kernel_guard;
             options.blank_grown = blank_grown;
             options.threads = threads;
+            options.exact_variance = exact_variance;
             if (cell) options.cell = cell_frame(*cell);
             if (science_summary) options.science_summary = summary_from(*science_summary);
             if (reference_summary) options.reference_summary = summary_from(*reference_summary);
@@ -153,7 +155,8 @@ void bind_subtract(py::module_& m) {
         py::arg("science_mask"), py::arg("reference_mask"), py::arg("seed"), py::arg("padding"),
         py::arg("fft_size"), py::arg("border_y"), py::arg("border_x"), py::arg("flux_n"),
         py::arg("flux_r"), py::arg("kernel_guard"), py::arg("blank_grown"), py::arg("threads"),
-        py::arg("cell") = py::none(), py::arg("science_summary") = py::none(),
+        py::arg("cell") = py::none(), py::arg("exact_variance") = true,
+        py::arg("science_summary") = py::none(),
         py::arg("reference_summary") = py::none());
     m.def(
         "image_summary",

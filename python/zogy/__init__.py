@@ -5,7 +5,8 @@ and each image's own content, so the same inputs and seed give the same bits eve
 """
 
 from ._core import __version__
-from .api import ZogyResult, subtract
+from . import rng
+from .api import ZogyResult, pad, subtract
 from .errors import InvalidArgument, NumericalError
 from .metric import Metric1Result, metric1
 
@@ -16,5 +17,7 @@ __all__ = [
     "ZogyResult",
     "__version__",
     "metric1",
+    "pad",
+    "rng",
     "subtract",
 ]

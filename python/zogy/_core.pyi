@@ -45,6 +45,16 @@ def subtract(
     science_summary: dict[str, Any] | None = ...,
     reference_summary: dict[str, Any] | None = ...,
 ) -> dict[str, Any]: ...
+def padded_image(
+    image: npt.NDArray[np.float64],
+    variance: npt.NDArray[np.float64] | None,
+    mask: npt.NDArray[np.uint8] | None,
+    seed: int,
+    padding: str,
+    fft_size: str,
+    border_y: int,
+    border_x: int,
+) -> dict[str, Any]: ...
 def image_summary(
     image: npt.NDArray[np.float64],
     variance: npt.NDArray[np.float64] | None,

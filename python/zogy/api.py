@@ -236,3 +236,33 @@ def subtract(
         score_normalisation=out["score_normalisation"],
         grow_radius=tuple(out["grow_radius"]),
     )
+
+
+def pad(image, *, border, variance=None, mask=None, seed: int = 0, padding: str = "noise",
+        fft_size: str = "smooth") -> np.ndarray:  # fmt: skip
+    """The padded image exactly as :func:`subtract` hands it to the FFT.
+
+    The inner image sits at ``[border_y:border_y + H, border_x:border_x + W]``; bad (masked or
+    non-finite) pixels and the padding hold the fill of ``padding``. With the same image,
+    variance, mask, seed and border as a :func:`subtract` call, this is that call's padded
+    plane, so a padding realisation can be inspected or regenerated
+    (``zogy.rng.normal(...)`` gives the same deviates).
+
+    Parameters
+    ----------
+    image, variance, mask, seed, padding, fft_size
+        As in :func:`subtract`.
+    border : int or (int, int)
+        Padding on each side (required: the default rule depends on the PSFs; use
+        ``ZogyResult.border``).
+    """
+    data = v.float_array(image, "image")
+    plane = v.variance_plane(variance, data.shape, "variance")
+    bad = v.mask_plane(mask, data.shape, "mask")
+    border_y, border_x = v.border_pair(border)
+    if border_y < 0:
+        raise v.InvalidArgument("border: required (e.g. a ZogyResult's border)")
+    out = _core.padded_image(data, plane, bad, v.seed_value(seed),
+                             v.choice(padding, PADDING_MODES, "padding"),
+                             v.choice(fft_size, FFT_SIZE_RULES, "fft_size"), border_y, border_x)
+    return out["padded"]

@@ -1,10 +1,13 @@
 #include <pybind11/stl.h>
 
+#include <cmath>
 #include <optional>
+#include <vector>
 
 #include "arrays.hpp"
 #include "bindings.hpp"
 #include "zogy/padding.hpp"
+#include "zogy/rng.hpp"
 #include "zogy/subtract.hpp"
 
 namespace zogy::bindings {
@@ -158,6 +161,39 @@ void bind_subtract(py::module_& m) {
         py::arg("cell") = py::none(), py::arg("exact_variance") = true,
         py::arg("science_summary") = py::none(),
         py::arg("reference_summary") = py::none());
+    m.def(
+        "padded_image",
+        [](const DoubleArray& image, const std::optional<DoubleArray>& variance,
+           const std::optional<ByteArray>& mask, std::uint64_t seed,
+           const std::string& padding_mode, const std::string& fft_size, std::size_t border_y,
+           std::size_t border_x) {
+            const DoubleArray psf = new_plane(1, 1);  // unused by summarise()
+            const ImageInput in = image_input(image, psf, variance, mask, 1.0, "image");
+            const auto g = padding::make_geometry(in.image.rows, in.image.cols, border_y,
+                                                  border_x, padding::parse_size_rule(fft_size));
+            const auto fill_mode = padding::parse_fill_mode(padding_mode);
+            DoubleArray out = new_plane(g.rows, g.cols);
+            double* data = out.mutable_data();
+            ImageSummary s;
+            {
+                // No Python object is touched inside.
+                py::gil_scoped_release release;
+                s = summarise(in, "image");
+                std::vector<std::uint8_t> bad(in.image.size());
+                for (std::size_t i = 0; i < bad.size(); ++i) {
+                    bad[i] = (in.mask != nullptr && in.mask[i]) || !std::isfinite(in.image.data[i]);
+                }
+                const padding::Fill fill{fill_mode, s.fill_mean, s.noise_weight,
+                                         rng::Key{seed, s.digest}};
+                padding::pad_image(in.image, bad.data(), g, fill, data);
+            }
+            py::dict d = summary_dict(s);
+            d["padded"] = out;
+            d["border"] = py::make_tuple(g.border_y, g.border_x);
+            return d;
+        },
+        py::arg("image"), py::arg("variance"), py::arg("mask"), py::arg("seed"),
+        py::arg("padding"), py::arg("fft_size"), py::arg("border_y"), py::arg("border_x"));
     m.def(
         "image_summary",
         [](const DoubleArray& image, const std::optional<DoubleArray>& variance,

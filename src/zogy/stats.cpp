@@ -11,13 +11,13 @@ namespace zogy::stats {
 namespace {
 
 // Sequential sums keep the result independent of thread count and vector width.
-MeanStd mean_std(const std::vector<double>& v) {
+MeanStd mean_std(const double* v, std::size_t n) {
     double sum = 0.0;
-    for (double x : v) sum += x;
-    const double mean = sum / static_cast<double>(v.size());
+    for (std::size_t i = 0; i < n; ++i) sum += v[i];
+    const double mean = sum / static_cast<double>(n);
     double ss = 0.0;
-    for (double x : v) ss += (x - mean) * (x - mean);
-    return {mean, std::sqrt(ss / static_cast<double>(v.size()))};
+    for (std::size_t i = 0; i < n; ++i) ss += (v[i] - mean) * (v[i] - mean);
+    return {mean, std::sqrt(ss / static_cast<double>(n))};
 }
 
 }  // namespace
@@ -28,16 +28,18 @@ MeanStd clipped_mean_std(std::vector<double> values, const char* what) {
                               ": no good pixels to estimate statistics from (all masked or "
                               "non-finite)");
     }
-    MeanStd ms = mean_std(values);
+    // Clipping compacts the kept values to the front in their original order (no copies), so
+    // the sums see the same values in the same order as a filtered copy would.
+    std::size_t n = values.size();
+    MeanStd ms = mean_std(values.data(), n);
     for (int iteration = 0; iteration < 3; ++iteration) {
-        std::vector<double> kept;
-        kept.reserve(values.size());
-        for (double x : values) {
-            if (std::fabs(x - ms.mean) <= 3.0 * ms.std) kept.push_back(x);
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (std::fabs(values[i] - ms.mean) <= 3.0 * ms.std) values[kept++] = values[i];
         }
-        if (kept.size() == values.size() || kept.empty()) break;
-        values.swap(kept);
-        ms = mean_std(values);
+        if (kept == n || kept == 0) break;
+        n = kept;
+        ms = mean_std(values.data(), n);
     }
     return ms;
 }

@@ -85,7 +85,7 @@ void mark_bad(const ImageInput& in, const std::string& role, Prepared& p) {
 
 // Noise weight, fill mean and digest of an image from its own pixels (DESIGN section 2).
 void measure(const ImageInput& in, const std::string& role, Prepared& p) {
-    const std::vector<double> good = stats::good_values(in.image, p.bad.data());
+    std::vector<double> good = stats::good_values(in.image, p.bad.data());
     if (in.variance.data != nullptr) {
         const std::string name = role + "_variance";
         std::vector<double> values = stats::good_values(in.variance, p.bad.data());
@@ -100,7 +100,7 @@ void measure(const ImageInput& in, const std::string& role, Prepared& p) {
         const double sigma = stats::robust_sigma(good, role.c_str());
         p.summary.noise_weight = sigma * sigma;
     }
-    p.summary.fill_mean = stats::clipped_mean_std(good, role.c_str()).mean;
+    p.summary.fill_mean = stats::clipped_mean_std(std::move(good), role.c_str()).mean;
     p.summary.digest = rng::digest(in.image, in.variance);
 }
 

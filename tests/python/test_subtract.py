@@ -241,15 +241,24 @@ def test_result_metadata(pair0):
     assert pow2.padded_shape == (512, 512)
 
 
-def test_padding_values_can_be_regenerated_from_the_published_key(gauss):
-    """The padding is a pure function of (seed, digest, pixel): check one padded pixel's effect."""
-    g = np.random.default_rng(0)
-    img = g.normal(50, 2, (20, 24))
-    digest = zogy.rng.digest(img, 4.0)
-    res = zogy.subtract(img, img, gauss((5, 5), 1.0), gauss((5, 5), 1.0),
-                        science_variance=4.0, reference_variance=4.0)  # fmt: skip
-    assert res.keys == (digest, digest)
-
+def test_padding_values_can_be_regenerated_from_the_published_key(pair0):
+    """The padded plane is m + sigma * z(key, pixel) with the key and statistics the result
+    publishes, and the deviates agree with the NumPy oracle's own Philox and normals."""
+    res = subtract_pair(pair0, seed=9)
+    by, bx = res.border
+    padded = zogy.pad(pair0.science, border=res.border, variance=pair0.science_variance, seed=9)
+    assert padded.shape == res.padded_shape
+    key = res.padding_key("science")
+    mean, sigma = res.fill_means[0], np.sqrt(res.noise_weights[0])
+    for i, j in [(0, 0), (3, 400), (by - 1, bx + 7), (499, 511), (by + 20, 2)]:
+        y, x = i - by, j - bx
+        z = zogy.rng.normal(key, zogy.rng.pixel_counter(y, x), 1)[0]
+        assert padded[i, j] == mean + sigma * z
+    assert np.array_equal(padded[by:by + 250, bx:bx + 260], pair0.science)
+    # Independent check of the deviates: the NumPy oracle's own Philox and normals.
+    ys, xs = np.array([-1, -125, 260]), np.array([-1, 300, -3])
+    ours = [zogy.rng.normal(key, zogy.rng.pixel_counter(y, x), 1)[0] for y, x in zip(ys, xs)]
+    assert np.array_equal(reference.padding_noise(key, ys, xs), ours)
 
 def test_edge_width_flags_the_band_without_changing_values(pair0):
     plain = subtract_pair(pair0, seed=3)
@@ -280,3 +289,20 @@ def test_fftw_is_private_to_the_extension():
     assert "fftw" not in exported.lower()
     with open("/proc/self/maps") as maps:
         assert "libfftw3" not in maps.read()
+
+
+def test_pad_is_the_plane_subtract_transforms(gauss):
+    """Subtracting with border 0 from pad()'s planes (the padding then being data) gives the
+    same D as the padded call, up to the statistics, which are passed equal here."""
+    g = np.random.default_rng(3)
+    sci, ref = g.normal(10, 2, (40, 44)), g.normal(10, 1, (40, 44))
+    psf_n, psf_r = gauss((9, 9), 1.6), gauss((9, 9), 1.2)
+    res = zogy.subtract(sci, ref, psf_n, psf_r, science_variance=4.0, reference_variance=1.0,
+                        seed=2, border=(10, 13), padding="noise")  # fmt: skip
+    big_n = zogy.pad(sci, border=(10, 13), variance=4.0, seed=2)
+    big_r = zogy.pad(ref, border=(10, 13), variance=1.0, seed=2)
+    again = zogy.subtract(big_n, big_r, psf_n, psf_r, science_variance=4.0,
+                          reference_variance=1.0, border=0)  # fmt: skip
+    assert again.padded_shape == res.padded_shape
+    inner = again.difference[10:50, 13:57]
+    assert np.max(np.abs(inner - res.difference)) < 1e-12 * np.max(np.abs(res.difference))

@@ -4,8 +4,8 @@ The padding that the FFT needs is filled with counter-based (Philox) noise keyed
 and each image's own content, so the same inputs and seed give the same bits every time.
 """
 
-from ._core import __version__
 from . import rng
+from ._core import __version__
 from .api import ZogyResult, pad, subtract
 from .errors import InvalidArgument, NumericalError
 from .metric import Metric1Result, metric1

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scenarios import ARRAYS
 
 import zogy
+from scenarios import ARRAYS
 from zogy.simulate import gaussian_psf
 
 

@@ -8,9 +8,11 @@ from . import rng
 from ._core import __version__
 from .api import ZogyResult, pad, subtract
 from .errors import InvalidArgument, NumericalError
+from .grid import GridResult, subtract_grid
 from .metric import Metric1Result, metric1
 
 __all__ = [
+    "GridResult",
     "InvalidArgument",
     "Metric1Result",
     "NumericalError",
@@ -20,4 +22,5 @@ __all__ = [
     "pad",
     "rng",
     "subtract",
+    "subtract_grid",
 ]

@@ -122,6 +122,8 @@ def subtract(
     edge_width: int = 0,
     blank_near_bad: bool = False,
     exact_variance: bool = True,
+    grid: bool = False,
+    grid_inner_size: int | None = None,
     threads: int | None = None,
 ) -> ZogyResult:
     """ZOGY proper image subtraction, science minus reference.
@@ -164,6 +166,12 @@ def subtract(
         ``scorr``, ``flux_err``) from kernels on a smaller grid, about 20 % faster for
         non-constant variance planes, within 1e-7 times the planes' contrast (max / min)
         relative. Everything else is unchanged.
+    grid : bool
+        Subtract on a spatial grid of cells (DESIGN section 5) and return a
+        :class:`zogy.grid.GridResult`; the PSFs may then be callables ``psf(x, y)`` evaluated
+        at each cell's centre. See :func:`zogy.grid.subtract_grid` for the cell options.
+    grid_inner_size : None or int
+        With ``grid``: the side of each cell's inner box (default: four borders, >= 64).
     threads : None or int
         Threads for independent transforms; results are bit-identical for any value.
 
@@ -179,6 +187,19 @@ def subtract(
         (:class:`zogy.InvalidArgument`) shapes, values or options that cannot be used; the
         message names the argument.
     """
+    if grid:
+        from .grid import subtract_grid
+
+        return subtract_grid(
+            science, reference, science_psf, reference_psf, grid_inner_size=grid_inner_size,
+            border=border, science_variance=science_variance,
+            reference_variance=reference_variance, science_mask=science_mask,
+            reference_mask=reference_mask, seed=seed, padding=padding, fft_size=fft_size,
+            flux_scales=flux_scales, kernel_guard=kernel_guard, edge_width=edge_width,
+            blank_near_bad=blank_near_bad, exact_variance=exact_variance, threads=threads,
+        )  # fmt: skip
+    if grid_inner_size is not None:
+        raise v.InvalidArgument("grid_inner_size: only with grid=True")
     v.check_memory(science, reference)
     n = v.float_array(science, "science")
     r = v.float_array(reference, "reference")

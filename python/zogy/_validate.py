@@ -160,3 +160,31 @@ def thread_count(threads) -> int:
     if not 1 <= threads <= 1024:
         raise InvalidArgument(f"threads: {threads} must be in 1 .. 1024 or None")
     return int(threads)
+
+
+def image_pair(science, reference, science_variance, reference_variance, science_mask,
+               reference_mask) -> tuple:  # fmt: skip
+    """Checked float64 images, variance planes (or None) and uint8 masks (or None) of a pair:
+    (science, reference, var_n, var_r, mask_n, mask_r)."""
+    check_memory(science, reference)
+    n = float_array(science, "science")
+    r = float_array(reference, "reference")
+    if n.shape != r.shape:
+        raise InvalidArgument(
+            f"reference: shape {r.shape} differs from the science image's {n.shape}; "
+            "resample both onto one pixel grid first"
+        )
+    return (
+        n, r,
+        variance_plane(science_variance, n.shape, "science_variance"),
+        variance_plane(reference_variance, n.shape, "reference_variance"),
+        mask_plane(science_mask, n.shape, "science_mask"),
+        mask_plane(reference_mask, n.shape, "reference_mask"),
+    )  # fmt: skip
+
+
+def flags(**values) -> None:
+    """Each keyword must be a real bool (a string like "no" would otherwise count as True)."""
+    for name, value in values.items():
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name}: must be True or False, got {value!r}")

@@ -200,33 +200,19 @@ def subtract(
         )  # fmt: skip
     if grid_inner_size is not None:
         raise v.InvalidArgument("grid_inner_size: only with grid=True")
-    v.check_memory(science, reference)
-    n = v.float_array(science, "science")
-    r = v.float_array(reference, "reference")
-    if n.shape != r.shape:
-        raise v.InvalidArgument(
-            f"reference: shape {r.shape} differs from the science image's {n.shape}; "
-            "resample both onto one pixel grid first"
-        )
-    shape = n.shape
+    n, r, var_n, var_r, mask_n, mask_r = v.image_pair(
+        science, reference, science_variance, reference_variance, science_mask, reference_mask
+    )
     psf_n = v.float_array(science_psf, "science_psf")
     psf_r = v.float_array(reference_psf, "reference_psf")
-    var_n = v.variance_plane(science_variance, shape, "science_variance")
-    var_r = v.variance_plane(reference_variance, shape, "reference_variance")
-    mask_n = v.mask_plane(science_mask, shape, "science_mask")
-    mask_r = v.mask_plane(reference_mask, shape, "reference_mask")
     seed = v.seed_value(seed)
     padding = v.choice(padding, PADDING_MODES, "padding")
     fft_size = v.choice(fft_size, FFT_SIZE_RULES, "fft_size")
     border_y, border_x = v.border_pair(border)
     flux_n, flux_r = v.positive_pair(flux_scales, "flux_scales")
     threads = v.thread_count(threads)
-    if not isinstance(kernel_guard, (bool, np.bool_)):
-        raise TypeError(f"kernel_guard: must be True or False, got {kernel_guard!r}")
-    if not isinstance(exact_variance, (bool, np.bool_)):
-        raise TypeError(f"exact_variance: must be True or False, got {exact_variance!r}")
-    if not isinstance(blank_near_bad, (bool, np.bool_)):
-        raise TypeError(f"blank_near_bad: must be True or False, got {blank_near_bad!r}")
+    v.flags(kernel_guard=kernel_guard, exact_variance=exact_variance,
+            blank_near_bad=blank_near_bad)
     edge_width = v.non_negative_int(edge_width, "edge_width")
 
     out = _core.subtract(

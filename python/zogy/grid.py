@@ -458,28 +458,17 @@ def subtract_grid(
         As :func:`zogy.subtract`, naming the argument (``grid_inner_size``, ``border``,
         ``blend``, ``science_psf`` with the position for a callable, ``cell_order``, ...).
     """
-    v.check_memory(science, reference)
-    n = v.float_array(science, "science")
-    r = v.float_array(reference, "reference")
-    if n.shape != r.shape:
-        raise v.InvalidArgument(
-            f"reference: shape {r.shape} differs from the science image's {n.shape}; "
-            "resample both onto one pixel grid first"
-        )
+    n, r, var_n, var_r, mask_n, mask_r = v.image_pair(
+        science, reference, science_variance, reference_variance, science_mask, reference_mask
+    )
     shape = n.shape
-    var_n = v.variance_plane(science_variance, shape, "science_variance")
-    var_r = v.variance_plane(reference_variance, shape, "reference_variance")
-    mask_n = v.mask_plane(science_mask, shape, "science_mask")
-    mask_r = v.mask_plane(reference_mask, shape, "reference_mask")
     seed = v.seed_value(seed)
     padding = v.choice(padding, PADDING_MODES, "padding")
     fft_size = v.choice(fft_size, FFT_SIZE_RULES, "fft_size")
     flux_n, flux_r = v.positive_pair(flux_scales, "flux_scales")
     threads = v.thread_count(threads)
-    for flag, name in ((kernel_guard, "kernel_guard"), (blank_near_bad, "blank_near_bad"),
-                       (exact_variance, "exact_variance"), (progress, "progress")):  # fmt: skip
-        if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"{name}: must be True or False, got {flag!r}")
+    v.flags(kernel_guard=kernel_guard, blank_near_bad=blank_near_bad,
+            exact_variance=exact_variance, progress=progress)
     edge_width = v.non_negative_int(edge_width, "edge_width")
     user_border = None if border is None else v.border_pair(border)
     user_inner = None if grid_inner_size is None else _int_pair(grid_inner_size,

@@ -59,6 +59,34 @@ void Plan::inverse(Complex* buffer) const {
     }
 }
 
+std::shared_ptr<const Plan> cached_plan(std::size_t rows, std::size_t cols) {
+    struct Entry {
+        std::size_t rows, cols;
+        std::shared_ptr<const Plan> plan;
+    };
+    static std::mutex cache_mutex;
+    static std::vector<Entry> cache;  // most recently used last
+    constexpr std::size_t kCapacity = 16;
+    {
+        std::lock_guard<std::mutex> lock(cache_mutex);
+        for (auto it = cache.begin(); it != cache.end(); ++it) {
+            if (it->rows == rows && it->cols == cols) {
+                Entry hit = *it;
+                cache.erase(it);
+                cache.push_back(hit);
+                return hit.plan;
+            }
+        }
+    }
+    // Planned outside the cache lock (the planner has its own); two threads missing at once
+    // both plan, identically, and one entry is kept.
+    auto plan = std::make_shared<const Plan>(rows, cols);
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    cache.push_back({rows, cols, plan});
+    if (cache.size() > kCapacity) cache.erase(cache.begin());
+    return plan;
+}
+
 void Plane::fill_real(double value) {
     double* r = real();
     std::fill(r, r + plan_->rows() * stride(), value);

@@ -3,6 +3,7 @@
 
 #include <complex>
 #include <cstddef>
+#include <memory>
 
 #include "view.hpp"
 
@@ -40,6 +41,12 @@ class Plan {
     void* forward_plan_ = nullptr;
     void* inverse_plan_ = nullptr;
 };
+
+// A Plan for this shape from a small process-wide cache (16 shapes, least recently used out),
+// so repeated subtractions and grid cells of one size do not replan. Plans are FFTW_ESTIMATE
+// plans on 64-byte aligned buffers, a function of the shape alone: which call made one cannot
+// change any result, so the cache is a memo, not state that affects the numbers.
+std::shared_ptr<const Plan> cached_plan(std::size_t rows, std::size_t cols);
 
 // One padded plane in the in-place layout of a Plan, 64-byte aligned (FFTW's arithmetic
 // depends on alignment, so every plane planned or executed on comes from here).

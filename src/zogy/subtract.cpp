@@ -270,7 +270,7 @@ class PlanePool {
 // variance planes (V = k^2 * V_N + ...) and the mask growth; D and S themselves always use the
 // full grid.
 struct SmallKernels {
-    std::unique_ptr<fft::Plan> plan;       // null when the kernels live on the full grid
+    std::shared_ptr<const fft::Plan> plan;  // null when the kernels live on the full grid
     std::vector<fft::Plane> kernels;       // k_n, k_r, kappa_n, kappa_r (real space)
     std::vector<fft::Plane> psf_spectra;   // P_N_hat, P_R_hat, kept when on the full grid
     const fft::Plan& grid(const fft::Plan& full) const { return plan ? *plan : full; }
@@ -344,7 +344,7 @@ SmallKernels small_kernels(const ImageInput& n_in, const ImageInput& r_in, const
     std::size_t cols = start(std::max(n_in.psf.cols, r_in.psf.cols), full.cols());
     // Unguarded kernels are not compact: no point trying.
     while (guard && 2 * rows <= full.rows() && 2 * cols <= full.cols()) {
-        s.plan = std::make_unique<fft::Plan>(rows, cols);
+        s.plan = fft::cached_plan(rows, cols);
         compute_kernels(n_in, r_in, n, r, model, *s.plan, threads, s);
         bool compact = true;
         for (const auto& k : s.kernels) {
@@ -478,7 +478,8 @@ void subtract(const ImageInput& science, const ImageInput& reference,
                                                    *options.cell, options.size_rule)
                      : choose_geometry(science, reference, n, r, options);
     check_memory(g);
-    const fft::Plan plan(g.rows, g.cols);
+    const std::shared_ptr<const fft::Plan> plan_handle = fft::cached_plan(g.rows, g.cols);
+    const fft::Plan& plan = *plan_handle;
     const int threads = options.threads;
     const kernels::Model model(
         {n.summary.noise_weight, r.summary.noise_weight, science.flux_scale,

@@ -25,7 +25,8 @@ import numpy as np
 
 
 def make_case(n: int):
-    """A noisy pair with non-constant variance planes (the general path) and 31x31 PSFs."""
+    """A noisy pair with non-constant variance planes (the general path) and 41x41 PSF stamps
+    (they hold the sigma-2.5 PSF to 8 sigma, as docs/algorithm.md recommends)."""
     from zogy.simulate import gaussian_psf
 
     g = np.random.default_rng(n)
@@ -34,8 +35,8 @@ def make_case(n: int):
     var_r = 2.25 * (1.0 + 0.1 * y) * np.ones((1, n))
     sci = g.normal(0.0, 1.0, (n, n)) * np.sqrt(var_n)
     ref = g.normal(0.0, 1.0, (n, n)) * np.sqrt(var_r)
-    return dict(science=sci, reference=ref, science_psf=gaussian_psf((31, 31), 2.5),
-                reference_psf=gaussian_psf((31, 31), 2.0), science_variance=var_n,
+    return dict(science=sci, reference=ref, science_psf=gaussian_psf((41, 41), 2.5),
+                reference_psf=gaussian_psf((41, 41), 2.0), science_variance=var_n,
                 reference_variance=var_r)  # fmt: skip
 
 

@@ -66,6 +66,11 @@ void bind_rng(py::module_& m) {
     m.def(
         "time_fft_floor",
         [](std::size_t rows, std::size_t cols, int threads, int repeats) {
+            constexpr std::size_t kMaxSide = std::size_t{1} << 20;
+            if (rows < 1 || cols < 1 || rows > kMaxSide || cols > kMaxSide) {
+                throw InvalidArgument("rows, cols: must be in 1 .. 2^20");
+            }
+            if (threads < 1) throw InvalidArgument("threads: must be >= 1");
             // No Python object is touched inside.
             py::gil_scoped_release release;
             return fft::time_floor(rows, cols, threads, repeats);

@@ -129,6 +129,15 @@ Prepared prepare(const ImageInput& in, const std::string& role,
     p.psf.resize(in.psf.size());
     for (std::size_t i = 0; i < in.psf.size(); ++i) p.psf[i] = in.psf.data[i] / psf_sum;
     p.moments = kernels::psf_moments(ConstView{p.psf.data(), in.psf.rows, in.psf.cols});
+    // A sum that nearly cancels normalises to huge values (and then to huge moments and a
+    // border error): say so here. A unit-sum PSF with sum |P| > 1e6 is cancellation, not data.
+    double abs_sum = 0.0;
+    for (double v : p.psf) abs_sum += std::fabs(v);
+    const double widest = std::sqrt(std::max(p.moments.xx, p.moments.yy));
+    require(abs_sum <= 1e6 && widest <= static_cast<double>(in.psf.rows + in.psf.cols),
+            role + "_psf: its positive and negative values nearly cancel (sum " +
+                std::to_string(psf_sum) + ", sum of |values| " +
+                std::to_string(abs_sum * psf_sum) + "); pass a PSF with a clearly positive sum");
 
     if (given) {
         const std::size_t bad_pixels = p.summary.bad_pixels;

@@ -169,3 +169,14 @@ def test_overflowing_variance_scale_is_refused(good):
 def test_metric1_radius_is_checked(radius):
     with pytest.raises((TypeError, ValueError), match="^radius"):
         zogy.metric1(np.ones((5, 5)), [1], [1], radius=radius)
+
+
+@pytest.mark.parametrize("centre", [1.0, -1.0 + 1e-12])
+def test_psf_whose_sum_nearly_cancels_is_named(good, centre):
+    """Sum 1e-12: normalising makes the values enormous (with positive wings the moments too,
+    which used to surface as an error about the border)."""
+    psf = np.zeros((9, 9))
+    psf[4, 4] = centre
+    psf[0, 0] = 1e-12 - centre
+    with pytest.raises(zogy.InvalidArgument, match="^science_psf: .*nearly cancel"):
+        _call(good, science_psf=psf)

@@ -59,7 +59,9 @@ def measure(n: int, threads: int, repeats: int, with_reference: bool) -> dict:
     args = [case.pop(k) for k in ("science", "reference", "science_psf", "reference_psf")]
     before = rss_bytes()
     times = []
+    result = None
     for _ in range(repeats + 1):  # the first call is a warm-up (page faults, planner)
+        result = None  # the previous outputs must not count towards this call's peak
         start = time.perf_counter()
         result = zogy.subtract(*args, **case, threads=threads)
         times.append(time.perf_counter() - start)

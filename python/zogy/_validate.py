@@ -41,7 +41,7 @@ def float_array(value, name: str, ndim: int = 2, allow_empty: bool = False) -> n
 
 # Peak working set of one subtraction, in image-sized float64 planes, lower bound (the padded
 # grid is larger): mirrors kPeakPlanes in src/zogy/subtract.cpp.
-PEAK_PLANES = 8
+PEAK_PLANES = 6
 
 
 def check_memory(science, reference) -> None:

@@ -44,6 +44,52 @@ MeanStd clipped_mean_std(std::vector<double> values, const char* what) {
     return ms;
 }
 
+MeanStd clipped_mean_std(const double* values, const std::uint8_t* bad, std::size_t n,
+                         const char* what) {
+    struct Interval {
+        double mean, limit;
+    };
+    std::vector<Interval> kept_by;  // the clipping intervals applied so far
+    auto selected = [&](std::size_t i) {
+        if (bad[i]) return false;
+        for (const Interval& c : kept_by) {
+            if (!(std::fabs(values[i] - c.mean) <= c.limit)) return false;
+        }
+        return true;
+    };
+    auto moments = [&](std::size_t& count) {
+        double sum = 0.0;
+        count = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (selected(i)) {
+                sum += values[i];
+                ++count;
+            }
+        }
+        const double mean = sum / static_cast<double>(count);
+        double ss = 0.0;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (selected(i)) ss += (values[i] - mean) * (values[i] - mean);
+        }
+        return MeanStd{mean, std::sqrt(ss / static_cast<double>(count))};
+    };
+    std::size_t count = 0;
+    MeanStd ms = moments(count);
+    if (count == 0) {
+        throw InvalidArgument(std::string(what) +
+                              ": no good pixels to estimate statistics from (all masked or "
+                              "non-finite)");
+    }
+    for (int iteration = 0; iteration < 3; ++iteration) {
+        kept_by.push_back({ms.mean, 3.0 * ms.std});
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < n; ++i) kept += selected(i);
+        if (kept == count || kept == 0) break;
+        ms = moments(count);
+    }
+    return ms;
+}
+
 double median(std::vector<double> values) {
     const std::size_t n = values.size();
     const std::size_t mid = n / 2;

@@ -85,22 +85,25 @@ void mark_bad(const ImageInput& in, const std::string& role, Prepared& p) {
 
 // Noise weight, fill mean and digest of an image from its own pixels (DESIGN section 2).
 void measure(const ImageInput& in, const std::string& role, Prepared& p) {
-    std::vector<double> good = stats::good_values(in.image, p.bad.data());
+    const std::size_t n = in.image.size();
+    const std::uint8_t* bad = p.bad.data();
     if (in.variance.data != nullptr) {
         const std::string name = role + "_variance";
-        std::vector<double> values = stats::good_values(in.variance, p.bad.data());
-        const bool constant = std::all_of(values.begin(), values.end(),
-                                          [&](double v) { return v == values.front(); });
+        const double* v = in.variance.data;
+        std::size_t first = 0;
+        while (bad[first]) ++first;  // mark_bad guarantees a good pixel
+        bool constant = true;
+        for (std::size_t i = first; i < n && constant; ++i) constant = bad[i] || v[i] == v[first];
         // A constant plane's weight is its value exactly (a mean could round it), which lets
         // the variance outputs skip their convolutions.
         p.summary.noise_weight =
-            constant ? values.front()
-                     : stats::clipped_mean_std(std::move(values), name.c_str()).mean;
+            constant ? v[first] : stats::clipped_mean_std(v, bad, n, name.c_str()).mean;
     } else {
-        const double sigma = stats::robust_sigma(good, role.c_str());
+        const double sigma =
+            stats::robust_sigma(stats::good_values(in.image, bad), role.c_str());
         p.summary.noise_weight = sigma * sigma;
     }
-    p.summary.fill_mean = stats::clipped_mean_std(std::move(good), role.c_str()).mean;
+    p.summary.fill_mean = stats::clipped_mean_std(in.image.data, bad, n, role.c_str()).mean;
     p.summary.digest = rng::digest(in.image, in.variance);
 }
 
@@ -205,10 +208,10 @@ void crop_psf(const fft::Plane& padded, const fft::Plan& plan, MutView out) {
     }
 }
 
-// Peak working set of subtract() in padded real planes (8 bytes per pixel): at most 7 planes
+// Peak working set of subtract() in padded real planes (8 bytes per pixel): at most 5 planes
 // in FFTW's in-place layout (slightly wider than the grid) are alive at once; one more for
 // the allocator's and the small kernel grid's overhead.
-constexpr std::size_t kPeakPlanes = 8;
+constexpr std::size_t kPeakPlanes = 6;
 
 void check_memory(const padding::Geometry& g) {
     const double bytes = static_cast<double>(g.rows) * static_cast<double>(g.cols + 2) * 8.0 *
@@ -281,7 +284,6 @@ class PlanePool {
 struct SmallKernels {
     std::shared_ptr<const fft::Plan> plan;  // null when the kernels live on the full grid
     std::vector<fft::Plane> kernels;       // k_n, k_r, kappa_n, kappa_r (real space)
-    std::vector<fft::Plane> psf_spectra;   // P_N_hat, P_R_hat, kept when on the full grid
     const fft::Plan& grid(const fft::Plan& full) const { return plan ? *plan : full; }
 };
 
@@ -306,27 +308,28 @@ double tail_fraction(const fft::Plane& k, const fft::Plan& plan) {
     return total > 0.0 ? tail / total : 0.0;
 }
 
-// Kernels on one grid (`plan`): PSF spectra, then the four kernels in real space.
+// Kernels on one grid (`plan`): PSF spectra, then the four kernels in real space. The PSF
+// spectra are dropped afterwards: keeping them for D and S would save two transforms but hold
+// seven planes through the variance stage instead of five (issue 5's memory budget).
 void compute_kernels(const ImageInput& n_in, const ImageInput& r_in, const Prepared& n,
                      const Prepared& r, const kernels::Model& model, const fft::Plan& plan,
                      int threads, SmallKernels& out) {
-    out.psf_spectra.clear();
     out.kernels.clear();
-    for (int i = 0; i < 2; ++i) out.psf_spectra.emplace_back(plan);
-    for (int i = 0; i < 4; ++i) out.kernels.emplace_back(plan);
+    std::vector<fft::Plane> psf_spectra;
+    for (int i = 0; i < 2; ++i) psf_spectra.emplace_back(plan);
     parallel_for(2, threads, [&](std::size_t i) {
         const Prepared& p = i == 0 ? n : r;
         const ImageInput& in = i == 0 ? n_in : r_in;
-        place_psf(p.psf, in.psf.rows, in.psf.cols, plan, out.psf_spectra[i]);
-        out.psf_spectra[i].forward();
+        place_psf(p.psf, in.psf.rows, in.psf.cols, plan, psf_spectra[i]);
+        psf_spectra[i].forward();
     });
+    for (int i = 0; i < 4; ++i) out.kernels.emplace_back(plan);
     const std::size_t half = plan.spectrum_cols();
     for_row_blocks(plan.rows(), threads, [&](std::size_t, std::size_t ky) {
         const double fy = kernels::frequency(ky, plan.rows());
         for (std::size_t kx = 0; kx < half; ++kx) {
             const std::size_t i = ky * half + kx;
-            const auto k = model.at(out.psf_spectra[0].spectrum()[i],
-                                    out.psf_spectra[1].spectrum()[i],
+            const auto k = model.at(psf_spectra[0].spectrum()[i], psf_spectra[1].spectrum()[i],
                                     static_cast<double>(kx) / static_cast<double>(plan.cols()),
                                     fy);
             out.kernels[0].spectrum()[i] = k.k_n;
@@ -339,9 +342,8 @@ void compute_kernels(const ImageInput& n_in, const ImageInput& r_in, const Prepa
 }
 
 // Grids from four stamps wide, doubling (fast mode), until every kernel's tail is below
-// `tail_limit`; past half the full grid, the full grid itself (where the PSF spectra are kept for D and S,
-// so nothing is transformed twice). The kernels' weak far tails (~1e-8 of their energy, from
-// the guard's switch-over) mean that the exact limit usually ends on the full grid.
+// `tail_limit`; past half the full grid, the full grid itself. PSF stamps that cut the PSF off
+// (narrower than ~8 sigma) leave far tails that keep the exact limit on the full grid.
 SmallKernels small_kernels(const ImageInput& n_in, const ImageInput& r_in, const Prepared& n,
                            const Prepared& r, const kernels::Model& model, const fft::Plan& full,
                            bool guard, double tail_limit, int threads) {
@@ -359,10 +361,7 @@ SmallKernels small_kernels(const ImageInput& n_in, const ImageInput& r_in, const
         for (const auto& k : s.kernels) {
             compact = compact && tail_fraction(k, *s.plan) < tail_limit;
         }
-        if (compact) {
-            s.psf_spectra.clear();
-            return s;
-        }
+        if (compact) return s;
         // For exact results one small try is enough: the far tails do not shrink with size.
         if (tail_limit <= kTailEnergyExact) break;
         rows = padding::smooth_size(2 * rows);
@@ -393,8 +392,8 @@ void squared_kernel_spectrum(const fft::Plane& small, const fft::Plan& small_pla
 // V_D and V_S on the full grid for non-constant variance planes (paper section 3.3):
 // V_D = k_N^2 * V_N + k_R^2 * V_R and V_S likewise with kappa, returned in real space. One side
 // at a time; kernels already on the full grid are squared and transformed in place (those
-// planes are consumed) and the science side's planes accumulate the sums, so at most seven
-// planes are alive (five with small-grid kernels).
+// planes are consumed) and the science side's planes accumulate the sums, so at most five
+// planes are alive.
 std::array<fft::Plane, 2> variance_planes(const std::array<const Prepared*, 2>& prepared,
                                           SmallKernels& small, const fft::Plan& plan,
                                           const padding::Geometry& g, int threads,
@@ -548,22 +547,15 @@ void subtract(const ImageInput& science, const ImageInput& reference,
 
     // 3. Transforms of the PSFs and the padded images.
     enum { kPN, kPR, kN, kR };
-    std::vector<fft::Plane> planes;
-    const bool have_psf_spectra = small && !small->psf_spectra.empty();
-    if (have_psf_spectra) {
-        planes = std::move(small->psf_spectra);
-    } else {
-        for (int i = 0; i < 2; ++i) planes.push_back(pool.take());
-    }
     small.reset();
-    for (int i = 0; i < 2; ++i) planes.push_back(pool.take());
+    std::vector<fft::Plane> planes;
+    for (int i = 0; i < 4; ++i) planes.push_back(pool.take());
     const std::uint64_t seed = options.seed;
     parallel_for(4, threads, [&](std::size_t task) {
         const std::size_t side = task % 2;
         const Prepared& p = *prepared[side];
         const ImageInput& in = *inputs[side];
         if (task < 2) {
-            if (have_psf_spectra) return;  // transformed with the kernels already
             place_psf(p.psf, in.psf.rows, in.psf.cols, plan, planes[task]);
         } else {
             const padding::Fill fill{options.fill, p.summary.fill_mean, p.summary.noise_weight,

@@ -126,3 +126,27 @@ TEST_CASE("fill modes and bad pixels") {
     CHECK(padded_var[bad_index] == 4.0);
     CHECK(padded_var[(0 + 2) * g.cols + 2] == 7.0);
 }
+
+#include "zogy/stats.hpp"
+
+TEST_CASE("streaming clipped statistics equal the copying ones bit for bit") {
+    std::vector<double> values(5000);
+    std::vector<std::uint8_t> bad(5000, 0);
+    rng::Counter c{0, 0, 0, 0};
+    for (std::size_t i = 0; i < values.size(); ++i, c = rng::increment(c)) {
+        values[i] = 10.0 + 2.0 * rng::normal_at({7, 7}, c);
+        if (i % 97 == 0) values[i] += 500.0;  // outliers that clipping removes
+        bad[i] = i % 13 == 0;
+    }
+    std::vector<double> good;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (!bad[i]) good.push_back(values[i]);
+    }
+    const auto copied = stats::clipped_mean_std(good, "x");
+    const auto streamed = stats::clipped_mean_std(values.data(), bad.data(), values.size(), "x");
+    CHECK(copied.mean == streamed.mean);
+    CHECK(copied.std == streamed.std);
+    CHECK(std::fabs(copied.mean - 10.0) < 0.2);  // the outliers were clipped
+    std::fill(bad.begin(), bad.end(), 1);
+    CHECK_THROWS(stats::clipped_mean_std(values.data(), bad.data(), values.size(), "x"));
+}

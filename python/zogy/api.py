@@ -19,6 +19,13 @@ MASK_EDGE = 4
 MASK_NEAR_BAD = 8
 
 
+def _padding_key(self, image: str = "science") -> int:
+    """Philox key (numpy convention) of the padding of ``"science"`` or ``"reference"``:
+    ``seed + (digest << 64)``."""
+    index = {"science": 0, "reference": 1}[image]
+    return self.seed + (self.keys[index] << 64)
+
+
 @dataclass(frozen=True)
 class ZogyResult:
     """Outputs of :func:`subtract`, cropped to the input shape.
@@ -89,10 +96,7 @@ class ZogyResult:
     score_normalisation: float
     grow_radius: tuple[int, int]
 
-    def padding_key(self, image: str = "science") -> int:
-        """Philox key (numpy convention) of the padding of "science" or "reference"."""
-        index = {"science": 0, "reference": 1}[image]
-        return self.seed + (self.keys[index] << 64)
+    padding_key = _padding_key  # shared with zogy.grid.GridResult
 
 
 def _flag_edge(mask: np.ndarray, width: int) -> None:

@@ -52,6 +52,7 @@ from .api import (
     MASK_SCIENCE_BAD,
     PADDING_MODES,
     _flag_edge,
+    _padding_key,
 )
 
 __all__ = [
@@ -181,10 +182,7 @@ class GridResult:
     fill_means: tuple[float, float]
     padding: str
 
-    def padding_key(self, image: str = "science") -> int:
-        """Philox key (numpy convention) of the padding of "science" or "reference"."""
-        index = {"science": 0, "reference": 1}[image]
-        return self.seed + (self.keys[index] << 64)
+    padding_key = _padding_key  # the same rule as ZogyResult's
 
 
 # --- geometry ------------------------------------------------------------------------------

@@ -208,9 +208,9 @@ void crop_psf(const fft::Plane& padded, const fft::Plan& plan, MutView out) {
     }
 }
 
-// Peak working set of subtract() in padded real planes (8 bytes per pixel): at most 5 planes
-// in FFTW's in-place layout (slightly wider than the grid) are alive at once; one more for
-// the allocator's and the small kernel grid's overhead.
+// Peak working set of subtract() in padded real planes (8 bytes per pixel): at most 6 planes
+// in FFTW's in-place layout (slightly wider than the grid) are alive at once (the two PSF
+// spectra and four full-grid kernels); the small kernel grid and allocator add little.
 constexpr std::size_t kPeakPlanes = 6;
 
 void check_memory(const padding::Geometry& g) {
@@ -308,45 +308,49 @@ double tail_fraction(const fft::Plane& k, const fft::Plan& plan) {
     return total > 0.0 ? tail / total : 0.0;
 }
 
-// Kernels on one grid (`plan`): PSF spectra, then the four kernels in real space. The PSF
-// spectra are dropped afterwards: keeping them for D and S would save two transforms but hold
-// seven planes through the variance stage instead of five (issue 5's memory budget).
-void compute_kernels(const ImageInput& n_in, const ImageInput& r_in, const Prepared& n,
-                     const Prepared& r, const kernels::Model& model, const fft::Plan& plan,
-                     int threads, SmallKernels& out) {
-    out.kernels.clear();
-    std::vector<fft::Plane> psf_spectra;
-    for (int i = 0; i < 2; ++i) psf_spectra.emplace_back(plan);
-    parallel_for(2, threads, [&](std::size_t i) {
-        const Prepared& p = i == 0 ? n : r;
-        const ImageInput& in = i == 0 ? n_in : r_in;
-        place_psf(p.psf, in.psf.rows, in.psf.cols, plan, psf_spectra[i]);
-        psf_spectra[i].forward();
-    });
-    for (int i = 0; i < 4; ++i) out.kernels.emplace_back(plan);
+// The four kernels in real space on the grid of the PSF spectra `pn`, `pr`, into `out`.
+void kernels_from_spectra(const fft::Plane& pn, const fft::Plane& pr,
+                          const kernels::Model& model, const fft::Plan& plan, int threads,
+                          std::vector<fft::Plane>& out) {
     const std::size_t half = plan.spectrum_cols();
     for_row_blocks(plan.rows(), threads, [&](std::size_t, std::size_t ky) {
         const double fy = kernels::frequency(ky, plan.rows());
         for (std::size_t kx = 0; kx < half; ++kx) {
             const std::size_t i = ky * half + kx;
-            const auto k = model.at(psf_spectra[0].spectrum()[i], psf_spectra[1].spectrum()[i],
+            const auto k = model.at(pn.spectrum()[i], pr.spectrum()[i],
                                     static_cast<double>(kx) / static_cast<double>(plan.cols()),
                                     fy);
-            out.kernels[0].spectrum()[i] = k.k_n;
-            out.kernels[1].spectrum()[i] = k.k_r;
-            out.kernels[2].spectrum()[i] = k.kappa_n;
-            out.kernels[3].spectrum()[i] = k.kappa_r;
+            out[0].spectrum()[i] = k.k_n;
+            out[1].spectrum()[i] = k.k_r;
+            out[2].spectrum()[i] = k.kappa_n;
+            out[3].spectrum()[i] = k.kappa_r;
         }
     });
-    parallel_for(4, threads, [&](std::size_t i) { out.kernels[i].inverse(); });
+    parallel_for(4, threads, [&](std::size_t i) { out[i].inverse(); });
+}
+
+// PSF spectra of both stamps on the grid of `plan`, centred at [0, 0].
+void psf_spectra(const ImageInput& n_in, const ImageInput& r_in, const Prepared& n,
+                 const Prepared& r, const fft::Plan& plan, int threads, fft::Plane& pn,
+                 fft::Plane& pr) {
+    parallel_for(2, threads, [&](std::size_t i) {
+        const Prepared& p = i == 0 ? n : r;
+        const ImageInput& in = i == 0 ? n_in : r_in;
+        fft::Plane& target = i == 0 ? pn : pr;
+        place_psf(p.psf, in.psf.rows, in.psf.cols, plan, target);
+        target.forward();
+    });
 }
 
 // Grids from four stamps wide, doubling (fast mode), until every kernel's tail is below
-// `tail_limit`; past half the full grid, the full grid itself. PSF stamps that cut the PSF off
-// (narrower than ~8 sigma) leave far tails that keep the exact limit on the full grid.
+// `tail_limit`; past half the full grid, the full grid itself, from the full-grid PSF spectra
+// the D and S stage already made (`full_pn`, `full_pr`; their planes come from `pool`). PSF
+// stamps that cut the PSF off (narrower than ~8 sigma) leave far tails that keep the exact
+// limit on the full grid.
 SmallKernels small_kernels(const ImageInput& n_in, const ImageInput& r_in, const Prepared& n,
                            const Prepared& r, const kernels::Model& model, const fft::Plan& full,
-                           bool guard, double tail_limit, int threads) {
+                           const fft::Plane& full_pn, const fft::Plane& full_pr,
+                           PlanePool& pool, bool guard, double tail_limit, int threads) {
     SmallKernels s;
     auto start = [](std::size_t stamp, std::size_t full_size) {
         return std::min(full_size, padding::smooth_size(std::max<std::size_t>(64, 4 * stamp)));
@@ -356,11 +360,14 @@ SmallKernels small_kernels(const ImageInput& n_in, const ImageInput& r_in, const
     // Unguarded kernels are not compact: no point trying.
     while (guard && 2 * rows <= full.rows() && 2 * cols <= full.cols()) {
         s.plan = fft::cached_plan(rows, cols);
-        compute_kernels(n_in, r_in, n, r, model, *s.plan, threads, s);
+        const fft::Plan& plan = *s.plan;
+        fft::Plane pn(plan), pr(plan);
+        psf_spectra(n_in, r_in, n, r, plan, threads, pn, pr);
+        s.kernels.clear();
+        for (int i = 0; i < 4; ++i) s.kernels.emplace_back(plan);
+        kernels_from_spectra(pn, pr, model, plan, threads, s.kernels);
         bool compact = true;
-        for (const auto& k : s.kernels) {
-            compact = compact && tail_fraction(k, *s.plan) < tail_limit;
-        }
+        for (const auto& k : s.kernels) compact = compact && tail_fraction(k, plan) < tail_limit;
         if (compact) return s;
         // For exact results one small try is enough: the far tails do not shrink with size.
         if (tail_limit <= kTailEnergyExact) break;
@@ -368,7 +375,9 @@ SmallKernels small_kernels(const ImageInput& n_in, const ImageInput& r_in, const
         cols = padding::smooth_size(2 * cols);
     }
     s.plan.reset();
-    compute_kernels(n_in, r_in, n, r, model, full, threads, s);
+    s.kernels.clear();
+    for (int i = 0; i < 4; ++i) s.kernels.push_back(pool.take());
+    kernels_from_spectra(full_pn, full_pr, model, full, threads, s.kernels);
     return s;
 }
 
@@ -503,32 +512,7 @@ void subtract(const ImageInput& science, const ImageInput& reference,
     const bool any_bad = n.summary.bad_pixels + r.summary.bad_pixels > 0;
     const std::size_t inner_n = g.inner_rows * g.inner_cols;
 
-    // 1. Output mask: bad pixels, then everything a bad pixel's fill reaches through the D and
-    //    S kernels of its image.
-    for (std::size_t o = 0; o < inner_n; ++o) {
-        out.mask[o] = static_cast<std::uint8_t>((n.bad[o] ? kScienceBad : 0) |
-                                                (r.bad[o] ? kReferenceBad : 0));
-    }
-    std::optional<SmallKernels> small;
-    if (!constant_variance || any_bad) {
-        small = small_kernels(science, reference, n, r, model, plan, options.kernel_guard,
-                              options.exact_variance ? kTailEnergyExact : kTailEnergyFast,
-                              threads);
-    }
-    for (std::size_t side = 0; side < 2 && any_bad; ++side) {
-        if (prepared[side]->summary.bad_pixels == 0) continue;
-        const fft::Plan& sp = small->grid(plan);
-        const auto radius = [&](const fft::Plane& k) {
-            return mask::footprint_radius(k.real(), sp.rows(), sp.cols(), kFootprintTail,
-                                          k.stride());
-        };
-        out.grow_radius[side] =
-            std::max(radius(small->kernels[side]), radius(small->kernels[2 + side]));
-        mask::grow(prepared[side]->bad.data(), g.inner_rows, g.inner_cols,
-                   out.grow_radius[side], kNearBad, out.mask);
-    }
-
-    // 2. Variance planes of D and S, straight into the caller's buffers (scaled later).
+    PlanePool pool(plan);
     auto crop = [&](const fft::Plane& plane, double* target) {
         for (std::size_t y = 0; y < g.inner_rows; ++y) {
             for (std::size_t x = 0; x < g.inner_cols; ++x) {
@@ -536,20 +520,14 @@ void subtract(const ImageInput& science, const ImageInput& reference,
             }
         }
     };
-    PlanePool pool(plan);
-    if (!constant_variance) {
-        auto v = variance_planes(prepared, *small, plan, g, threads, pool);
-        parallel_for(2, threads, [&](std::size_t i) {
-            crop(v[i], i == 0 ? out.difference_variance.data : out.score_variance.data);
-        });
-        for (auto& plane : v) pool.give(std::move(plane));
-    }
 
-    // 3. Transforms of the PSFs and the padded images.
-    enum { kPN, kPR, kN, kR };
-    small.reset();
+    // 1. D and S. The PSF and image transforms; D_hat and S_hat replace N_hat and R_hat and
+    //    P_D_hat fills a fifth plane; the sums give F_S and, for constant variance planes, V_D
+    //    and V_S through Parseval. D and S go raw into the caller's buffers (step 5 scales and
+    //    blanks them); the PSF spectra stay for the kernels of step 2.
+    enum { kPN, kPR, kN, kR, kPD };
     std::vector<fft::Plane> planes;
-    for (int i = 0; i < 4; ++i) planes.push_back(pool.take());
+    for (int i = 0; i < 5; ++i) planes.push_back(pool.take());
     const std::uint64_t seed = options.seed;
     parallel_for(4, threads, [&](std::size_t task) {
         const std::size_t side = task % 2;
@@ -565,9 +543,6 @@ void subtract(const ImageInput& science, const ImageInput& reference,
         }
         planes[task].forward();
     });
-
-    // 4. D_hat and S_hat replace N_hat and R_hat, P_D_hat replaces P_N_hat; the sums give F_S
-    //    and, for constant variance planes, V_D and V_S through Parseval.
     const std::size_t half = plan.spectrum_cols();
     const std::size_t blocks = (g.rows + kRowsPerBlock - 1) / kRowsPerBlock;
     struct Sums {
@@ -589,7 +564,7 @@ void subtract(const ImageInput& science, const ImageInput& reference,
                 kernels::mul(k.k_n, image_n) - kernels::mul(k.k_r, image_r);
             planes[kR].spectrum()[i] =
                 kernels::mul(k.kappa_n, image_n) - kernels::mul(k.kappa_r, image_r);
-            planes[kPN].spectrum()[i] = k.psf_d;
+            planes[kPD].spectrum()[i] = k.psf_d;
             const double w = kernels::column_weight(kx, g.cols);
             sum.score += w * k.score_term;
             sum.k_n += w * kernels::norm2(k.k_n);
@@ -610,6 +585,45 @@ void subtract(const ImageInput& science, const ImageInput& reference,
     }
     const double pixels = static_cast<double>(g.rows * g.cols);
     const double fs = total.score / pixels;  // F_S
+    const std::array<std::size_t, 3> results = {kN, kR, kPD};
+    parallel_for(3, threads, [&](std::size_t i) {
+        fft::Plane& plane = planes[results[i]];
+        plane.inverse();
+        if (i == 0) crop(plane, out.difference.data);
+        if (i == 1) crop(plane, out.score.data);
+        if (i == 2) crop_psf(plane, plan, out.psf);
+    });
+    for (std::size_t i : results) pool.give(std::move(planes[i]));
+
+    // 2. Output mask: bad pixels, then everything a bad pixel's fill reaches through the D and
+    //    S kernels of its image (kernels in real space, needed for step 3 as well).
+    for (std::size_t o = 0; o < inner_n; ++o) {
+        out.mask[o] = static_cast<std::uint8_t>((n.bad[o] ? kScienceBad : 0) |
+                                                (r.bad[o] ? kReferenceBad : 0));
+    }
+    std::optional<SmallKernels> small;
+    if (!constant_variance || any_bad) {
+        small = small_kernels(science, reference, n, r, model, plan, planes[kPN], planes[kPR],
+                              pool, options.kernel_guard,
+                              options.exact_variance ? kTailEnergyExact : kTailEnergyFast,
+                              threads);
+    }
+    pool.give(std::move(planes[kPN]));
+    pool.give(std::move(planes[kPR]));
+    for (std::size_t side = 0; side < 2 && any_bad; ++side) {
+        if (prepared[side]->summary.bad_pixels == 0) continue;
+        const fft::Plan& sp = small->grid(plan);
+        const auto radius = [&](const fft::Plane& k) {
+            return mask::footprint_radius(k.real(), sp.rows(), sp.cols(), kFootprintTail,
+                                          k.stride());
+        };
+        out.grow_radius[side] =
+            std::max(radius(small->kernels[side]), radius(small->kernels[2 + side]));
+        mask::grow(prepared[side]->bad.data(), g.inner_rows, g.inner_cols,
+                   out.grow_radius[side], kNearBad, out.mask);
+    }
+
+    // 3. Variance planes of D and S, raw into the caller's buffers.
     if (constant_variance) {
         // sum over x of k(x)^2 = (1 / pixels) sum over f of |k_hat(f)|^2 (Parseval); written
         // as a + b with a the science side, so swapping the roles gives the same bits.
@@ -619,12 +633,15 @@ void subtract(const ImageInput& science, const ImageInput& reference,
                           r.summary.noise_weight * (total.kappa_r / pixels);
         std::fill(out.difference_variance.data, out.difference_variance.data + inner_n, vd);
         std::fill(out.score_variance.data, out.score_variance.data + inner_n, vs);
+    } else {
+        auto v = variance_planes(prepared, *small, plan, g, threads, pool);
+        parallel_for(2, threads, [&](std::size_t i) {
+            crop(v[i], i == 0 ? out.difference_variance.data : out.score_variance.data);
+        });
     }
-    planes.erase(planes.begin() + kPR);  // P_R is no longer needed; indices shift by one
-    enum { kPD, kD, kS };
-    parallel_for(3, threads, [&](std::size_t i) { planes[i].inverse(); });
+    small.reset();
 
-    // 5. Crop the inner box into the caller's buffers.
+    // 4. Scale, blank and derive the per-pixel outputs in the caller's buffers.
     const std::uint8_t blank_bits = static_cast<std::uint8_t>(
         kScienceBad | kReferenceBad | (options.blank_grown ? kNearBad : 0));
     const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -638,17 +655,15 @@ void subtract(const ImageInput& science, const ImageInput& reference,
                 out.scorr.data[o] = 0.0;
                 continue;
             }
-            const double s = planes[kS].at(y + g.border_y, x + g.border_x);
+            const double s = out.score.data[o];
             const double vs = out.score_variance.data[o];
-            out.difference.data[o] = planes[kD].at(y + g.border_y, x + g.border_x) / fd;
+            out.difference.data[o] /= fd;
             out.difference_variance.data[o] /= fd * fd;
-            out.score.data[o] = s;
             out.scorr.data[o] = vs > 0.0 ? s / std::sqrt(vs) : 0.0;
             out.flux.data[o] = s / fs;
             out.flux_err.data[o] = vs > 0.0 ? std::sqrt(vs) / fs : nan;
         }
     });
-    crop_psf(planes[kPD], plan, out.psf);
 
     out.flux_zero_point = fd;
     out.score_normalisation = fs;

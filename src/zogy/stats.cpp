@@ -46,22 +46,14 @@ MeanStd clipped_mean_std(std::vector<double> values, const char* what) {
 
 MeanStd clipped_mean_std(const double* values, const std::uint8_t* bad, std::size_t n,
                          const char* what) {
-    struct Interval {
-        double mean, limit;
-    };
-    std::vector<Interval> kept_by;  // the clipping intervals applied so far
-    auto selected = [&](std::size_t i) {
-        if (bad[i]) return false;
-        for (const Interval& c : kept_by) {
-            if (!(std::fabs(values[i] - c.mean) <= c.limit)) return false;
-        }
-        return true;
-    };
+    // excluded[i]: bad, or clipped in an earlier iteration. Each iteration tests only the
+    // values still in, against the newest interval, exactly as the copying version does.
+    std::vector<std::uint8_t> excluded(bad, bad + n);
     auto moments = [&](std::size_t& count) {
         double sum = 0.0;
         count = 0;
         for (std::size_t i = 0; i < n; ++i) {
-            if (selected(i)) {
+            if (!excluded[i]) {
                 sum += values[i];
                 ++count;
             }
@@ -69,7 +61,7 @@ MeanStd clipped_mean_std(const double* values, const std::uint8_t* bad, std::siz
         const double mean = sum / static_cast<double>(count);
         double ss = 0.0;
         for (std::size_t i = 0; i < n; ++i) {
-            if (selected(i)) ss += (values[i] - mean) * (values[i] - mean);
+            if (!excluded[i]) ss += (values[i] - mean) * (values[i] - mean);
         }
         return MeanStd{mean, std::sqrt(ss / static_cast<double>(count))};
     };
@@ -81,9 +73,16 @@ MeanStd clipped_mean_std(const double* values, const std::uint8_t* bad, std::siz
                               "non-finite)");
     }
     for (int iteration = 0; iteration < 3; ++iteration) {
-        kept_by.push_back({ms.mean, 3.0 * ms.std});
+        const double limit = 3.0 * ms.std;
         std::size_t kept = 0;
-        for (std::size_t i = 0; i < n; ++i) kept += selected(i);
+        for (std::size_t i = 0; i < n; ++i) {
+            if (excluded[i]) continue;
+            if (std::fabs(values[i] - ms.mean) <= limit) {
+                ++kept;
+            } else {
+                excluded[i] = 1;
+            }
+        }
         if (kept == count || kept == 0) break;
         ms = moments(count);
     }

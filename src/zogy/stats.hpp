@@ -17,9 +17,9 @@ struct MeanStd {
 // early once nothing is removed. Throws InvalidArgument (naming `what`) for an empty input.
 MeanStd clipped_mean_std(std::vector<double> values, const char* what);
 
-// The same statistics of the good pixels (bad[i] == 0) of `values`, without copying them:
-// nested clipping keeps the intervals of every iteration and tests each value against all of
-// them, so the sums see the same values in the same order as the copying version.
+// The same statistics of the good pixels (bad[i] == 0) of `values`, without copying them: a
+// byte per value marks it clipped, so the sums see the same values in the same order as the
+// copying version (bit-identical results).
 MeanStd clipped_mean_std(const double* values, const std::uint8_t* bad, std::size_t n,
                          const char* what);
 

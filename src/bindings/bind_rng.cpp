@@ -37,18 +37,6 @@ void bind_rng(py::module_& m) {
         },
         py::arg("key"), py::arg("counter"), py::arg("n"));
     m.def(
-        "normal_from_words",
-        [](py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast> w0,
-           py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast> w1) {
-            if (w0.size() != w1.size()) throw InvalidArgument("w1: length differs from w0");
-            py::array_t<double> out(w0.size());
-            for (py::ssize_t i = 0; i < w0.size(); ++i) {
-                out.mutable_data()[i] = rng::normal_from_words(w0.data()[i], w1.data()[i]);
-            }
-            return out;
-        },
-        py::arg("w0"), py::arg("w1"));
-    m.def(
         "digest",
         [](const DoubleArray& image, const std::optional<DoubleArray>& variance) {
             const ConstView view = view_2d(image, "image");

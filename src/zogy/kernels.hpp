@@ -63,7 +63,7 @@ double frequency(std::size_t k, std::size_t n);
 // stand for themselves (0 and, for even n, the Nyquist column).
 double column_weight(std::size_t kx, std::size_t cols);
 
-// out = a * x - b * y (complex), the form of D_hat and S_hat; also used by the tests.
+// Complex product with a fixed operation order (the same bits when the roles swap).
 inline Complex mul(Complex a, Complex b) {
     // Written out rather than std::complex's operator*, which adds NaN recovery branches and
     // leaves the operation order to the library.

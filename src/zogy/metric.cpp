@@ -19,7 +19,7 @@ double threshold_for(ConstView residual, double sigma) {
     for (std::size_t i = 0; i < residual.size(); ++i) {
         if (std::isfinite(residual.data[i])) finite.push_back(residual.data[i]);
     }
-    return sigma * stats::clipped_mean_std(std::move(finite), "image").std;
+    return sigma * stats::clipped_mean_std(finite, "image").std;
 }
 
 }  // namespace

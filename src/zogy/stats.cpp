@@ -8,46 +8,10 @@
 
 namespace zogy::stats {
 
-namespace {
-
-// Sequential sums keep the result independent of thread count and vector width.
-MeanStd mean_std(const double* v, std::size_t n) {
-    double sum = 0.0;
-    for (std::size_t i = 0; i < n; ++i) sum += v[i];
-    const double mean = sum / static_cast<double>(n);
-    double ss = 0.0;
-    for (std::size_t i = 0; i < n; ++i) ss += (v[i] - mean) * (v[i] - mean);
-    return {mean, std::sqrt(ss / static_cast<double>(n))};
-}
-
-}  // namespace
-
-MeanStd clipped_mean_std(std::vector<double> values, const char* what) {
-    if (values.empty()) {
-        throw InvalidArgument(std::string(what) +
-                              ": no good pixels to estimate statistics from (all masked or "
-                              "non-finite)");
-    }
-    // Clipping compacts the kept values to the front in their original order (no copies), so
-    // the sums see the same values in the same order as a filtered copy would.
-    std::size_t n = values.size();
-    MeanStd ms = mean_std(values.data(), n);
-    for (int iteration = 0; iteration < 3; ++iteration) {
-        std::size_t kept = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            if (std::fabs(values[i] - ms.mean) <= 3.0 * ms.std) values[kept++] = values[i];
-        }
-        if (kept == n || kept == 0) break;
-        n = kept;
-        ms = mean_std(values.data(), n);
-    }
-    return ms;
-}
-
 MeanStd clipped_mean_std(const double* values, const std::uint8_t* bad, std::size_t n,
                          const char* what) {
-    // excluded[i]: bad, or clipped in an earlier iteration. Each iteration tests only the
-    // values still in, against the newest interval, exactly as the copying version does.
+    // excluded[i]: bad, or clipped in an earlier iteration (nested clipping). Sums run in index
+    // order, so the result does not depend on threads or on how the values were stored.
     std::vector<std::uint8_t> excluded(bad, bad + n);
     auto moments = [&](std::size_t& count) {
         double sum = 0.0;
@@ -87,6 +51,11 @@ MeanStd clipped_mean_std(const double* values, const std::uint8_t* bad, std::siz
         ms = moments(count);
     }
     return ms;
+}
+
+MeanStd clipped_mean_std(const std::vector<double>& values, const char* what) {
+    const std::vector<std::uint8_t> none_bad(values.size(), 0);
+    return clipped_mean_std(values.data(), none_bad.data(), values.size(), what);
 }
 
 double median(std::vector<double> values) {

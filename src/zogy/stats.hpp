@@ -14,14 +14,13 @@ struct MeanStd {
 };
 
 // 3-sigma clipped mean and std (3 nested iterations, mean-centred, population std), stopping
-// early once nothing is removed. Throws InvalidArgument (naming `what`) for an empty input.
-MeanStd clipped_mean_std(std::vector<double> values, const char* what);
-
-// The same statistics of the good pixels (bad[i] == 0) of `values`, without copying them: a
-// byte per value marks it clipped, so the sums see the same values in the same order as the
-// copying version (bit-identical results).
+// early once nothing is removed, over the good values (bad[i] == 0), without copying them.
+// Throws InvalidArgument (naming `what`) when no value is good.
 MeanStd clipped_mean_std(const double* values, const std::uint8_t* bad, std::size_t n,
                          const char* what);
+
+// The same over every value of `values`.
+MeanStd clipped_mean_std(const std::vector<double>& values, const char* what);
 
 // Median (mean of the two middle values for an even count); values is consumed.
 double median(std::vector<double> values);

@@ -27,7 +27,6 @@ using fft::Complex;
 
 // One input after validation, with everything derived from its own pixels only.
 struct Prepared {
-    std::string role;                 // "science" or "reference", for messages
     std::vector<std::uint8_t> bad;    // non-finite or masked
     std::vector<double> psf;          // unit sum
     kernels::Moments moments;
@@ -121,7 +120,6 @@ bool variance_is_constant(const ImageInput& in, const Prepared& p) {
 Prepared prepare(const ImageInput& in, const std::string& role,
                  const std::optional<ImageSummary>& given) {
     Prepared p;
-    p.role = role;
     check_psf(in, role);
     require(std::isfinite(in.flux_scale) && in.flux_scale > 0.0,
             "flux_scales: the " + role + " flux scale must be finite and > 0");

@@ -129,7 +129,7 @@ TEST_CASE("fill modes and bad pixels") {
 
 #include "zogy/stats.hpp"
 
-TEST_CASE("streaming clipped statistics equal the copying ones bit for bit") {
+TEST_CASE("clipped statistics: masking bad values equals filtering them out, bit for bit") {
     std::vector<double> values(5000);
     std::vector<std::uint8_t> bad(5000, 0);
     rng::Counter c{0, 0, 0, 0};
@@ -142,7 +142,7 @@ TEST_CASE("streaming clipped statistics equal the copying ones bit for bit") {
     for (std::size_t i = 0; i < values.size(); ++i) {
         if (!bad[i]) good.push_back(values[i]);
     }
-    const auto copied = stats::clipped_mean_std(good, "x");
+    const auto copied = stats::clipped_mean_std(good, "x");  // filtered first
     const auto streamed = stats::clipped_mean_std(values.data(), bad.data(), values.size(), "x");
     CHECK(copied.mean == streamed.mean);
     CHECK(copied.std == streamed.std);

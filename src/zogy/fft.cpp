@@ -33,7 +33,16 @@ Plan::Plan(std::size_t rows, std::size_t cols) : rows_(rows), cols_(cols) {
     std::lock_guard<std::mutex> lock(planner_mutex());
     forward_plan_ = fftw_plan_dft_r2c_2d(r, c, real, as_fftw(buffer.data()), FFTW_ESTIMATE);
     inverse_plan_ = fftw_plan_dft_c2r_2d(r, c, as_fftw(buffer.data()), real, FFTW_ESTIMATE);
-    if (forward_plan_ == nullptr || inverse_plan_ == nullptr) {
+    // forward_box executes these on rows and columns of a plane's buffer: every row starts at
+    // a multiple of 16 bytes, as the planning buffer's first row does, so FFTW's alignment
+    // requirement for new-array execution holds.
+    row_plan_ = fftw_plan_dft_r2c_1d(c, real, as_fftw(buffer.data()), FFTW_ESTIMATE);
+    const int half = static_cast<int>(spectrum_cols());
+    column_plan_ = fftw_plan_many_dft(1, &r, half, as_fftw(buffer.data()), nullptr, half, 1,
+                                      as_fftw(buffer.data()), nullptr, half, 1, FFTW_FORWARD,
+                                      FFTW_ESTIMATE);
+    if (forward_plan_ == nullptr || inverse_plan_ == nullptr || row_plan_ == nullptr ||
+        column_plan_ == nullptr) {
         throw NumericalError("FFTW could not plan a transform of the padded shape");
     }
 }
@@ -42,6 +51,8 @@ Plan::~Plan() {
     std::lock_guard<std::mutex> lock(planner_mutex());
     fftw_destroy_plan(static_cast<fftw_plan>(forward_plan_));
     fftw_destroy_plan(static_cast<fftw_plan>(inverse_plan_));
+    fftw_destroy_plan(static_cast<fftw_plan>(row_plan_));
+    fftw_destroy_plan(static_cast<fftw_plan>(column_plan_));
 }
 
 void Plan::forward(Complex* buffer) const {
@@ -57,6 +68,20 @@ void Plan::inverse(Complex* buffer) const {
         double* row = real + y * row_stride();
         for (std::size_t x = 0; x < cols_; ++x) row[x] *= scale;
     }
+}
+
+void Plan::forward_box(ConstView box, std::size_t cy, std::size_t cx, Complex* buffer) const {
+    if (box.rows > rows_ || box.cols > cols_ || cy >= box.rows || cx >= box.cols) {
+        throw NumericalError("forward_box: the box does not fit the grid");
+    }
+    std::fill(buffer, buffer + spectrum_size(), Complex(0.0, 0.0));
+    for (std::size_t a = 0; a < box.rows; ++a) {
+        const std::size_t y = (a + rows_ - cy) % rows_;
+        double* row = reinterpret_cast<double*>(buffer + y * spectrum_cols());
+        for (std::size_t b = 0; b < box.cols; ++b) row[(b + cols_ - cx) % cols_] = box(a, b);
+        fftw_execute_dft_r2c(static_cast<fftw_plan>(row_plan_), row, as_fftw(buffer + y * spectrum_cols()));
+    }
+    fftw_execute_dft(static_cast<fftw_plan>(column_plan_), as_fftw(buffer), as_fftw(buffer));
 }
 
 std::shared_ptr<const Plan> cached_plan(std::size_t rows, std::size_t cols) {

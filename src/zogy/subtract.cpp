@@ -177,17 +177,10 @@ padding::Geometry choose_geometry(const ImageInput& n_in, const ImageInput& r_in
     return padding::make_geometry(n_in.image.rows, n_in.image.cols, by, bx, o.size_rule);
 }
 
-// Unit-sum stamp placed with its centre (h//2, w//2) at [0, 0] of the plane's grid.
-void place_psf(const std::vector<double>& psf, std::size_t h, std::size_t w,
-               const fft::Plan& plan, fft::Plane& out) {
-    out.fill_real(0.0);
-    for (std::size_t a = 0; a < h; ++a) {
-        const std::size_t y = (a + plan.rows() - h / 2 % plan.rows()) % plan.rows();
-        for (std::size_t b = 0; b < w; ++b) {
-            const std::size_t x = (b + plan.cols() - w / 2 % plan.cols()) % plan.cols();
-            out.at(y, x) = psf[a * w + b];
-        }
-    }
+// Spectrum of a unit-sum stamp placed with its centre (h//2, w//2) at [0, 0] of the grid.
+void psf_spectrum(const std::vector<double>& psf, std::size_t h, std::size_t w,
+                  fft::Plane& out) {
+    out.forward_box(ConstView{psf.data(), h, w}, h / 2, w / 2);
 }
 
 // Inverse of place_psf for P_D, renormalised to unit sum.
@@ -329,15 +322,68 @@ void kernels_from_spectra(const fft::Plane& pn, const fft::Plane& pr,
 
 // PSF spectra of both stamps on the grid of `plan`, centred at [0, 0].
 void psf_spectra(const ImageInput& n_in, const ImageInput& r_in, const Prepared& n,
-                 const Prepared& r, const fft::Plan& plan, int threads, fft::Plane& pn,
-                 fft::Plane& pr) {
+                 const Prepared& r, int threads, fft::Plane& pn, fft::Plane& pr) {
     parallel_for(2, threads, [&](std::size_t i) {
         const Prepared& p = i == 0 ? n : r;
         const ImageInput& in = i == 0 ? n_in : r_in;
         fft::Plane& target = i == 0 ? pn : pr;
-        place_psf(p.psf, in.psf.rows, in.psf.cols, plan, target);
-        target.forward();
+        psf_spectrum(p.psf, in.psf.rows, in.psf.cols, target);
     });
+}
+
+// Side of the smallest kernel grid: four stamps wide (at least 64), at most the full grid.
+std::size_t small_grid_side(std::size_t stamp_n, std::size_t stamp_r, std::size_t full_side) {
+    return std::min(full_side,
+                    padding::smooth_size(std::max<std::size_t>(64, 4 * std::max(stamp_n, stamp_r))));
+}
+
+// P_D_hat of every frequency of `plan` into `out` (which may be `pn`).
+void psf_d_spectrum(const fft::Plane& pn, const fft::Plane& pr, const kernels::Model& model,
+                    const fft::Plan& plan, fft::Plane& out) {
+    const std::size_t half = plan.spectrum_cols();
+    for (std::size_t ky = 0; ky < plan.rows(); ++ky) {
+        const double fy = kernels::frequency(ky, plan.rows());
+        for (std::size_t kx = 0; kx < half; ++kx) {
+            const std::size_t i = ky * half + kx;
+            const double fx = static_cast<double>(kx) / static_cast<double>(plan.cols());
+            out.spectrum()[i] = model.at(pn.spectrum()[i], pr.spectrum()[i], fx, fy).psf_d;
+        }
+    }
+}
+
+// P_D's energy outside the central half of a small grid below which its stamp is exact to
+// ~1e-11 of its peak (the oracle's full-grid P_D agrees to 1e-10).
+constexpr double kPsfDTail = 1e-24;
+
+// P_D (eq. 14) as a stamp of the science PSF's shape. P_D_hat is a product over a root of a
+// sum of |P|^2, never a ratio of round-off, so P_D is as compact as the PSFs: a grid four
+// stamps wide usually holds it and a full-grid inverse transform is not needed. Stamps that
+// cut their PSF off ring in Fourier space and give P_D a tail: the grid doubles until the tail
+// is negligible, up to the full grid (from its PSF spectra `full_pn`, `full_pr`).
+void psf_d_stamp(const ImageInput& n_in, const ImageInput& r_in, const Prepared& n,
+                 const Prepared& r, const kernels::Model& model, const fft::Plan& full,
+                 const fft::Plane& full_pn, const fft::Plane& full_pr, PlanePool& pool,
+                 MutView out) {
+    std::size_t rows = small_grid_side(n_in.psf.rows, r_in.psf.rows, full.rows());
+    std::size_t cols = small_grid_side(n_in.psf.cols, r_in.psf.cols, full.cols());
+    while (2 * rows <= full.rows() && 2 * cols <= full.cols()) {
+        const auto plan = fft::cached_plan(rows, cols);
+        fft::Plane pn(*plan), pr(*plan);
+        psf_spectra(n_in, r_in, n, r, 1, pn, pr);
+        psf_d_spectrum(pn, pr, model, *plan, pn);
+        pn.inverse();
+        if (tail_fraction(pn, *plan) < kPsfDTail) {
+            crop_psf(pn, *plan, out);
+            return;
+        }
+        rows = padding::smooth_size(2 * rows);
+        cols = padding::smooth_size(2 * cols);
+    }
+    fft::Plane psf_d = pool.take();
+    psf_d_spectrum(full_pn, full_pr, model, full, psf_d);
+    psf_d.inverse();
+    crop_psf(psf_d, full, out);
+    pool.give(std::move(psf_d));
 }
 
 // Grids from four stamps wide, doubling (fast mode), until every kernel's tail is below
@@ -350,17 +396,14 @@ SmallKernels small_kernels(const ImageInput& n_in, const ImageInput& r_in, const
                            const fft::Plane& full_pn, const fft::Plane& full_pr,
                            PlanePool& pool, bool guard, double tail_limit, int threads) {
     SmallKernels s;
-    auto start = [](std::size_t stamp, std::size_t full_size) {
-        return std::min(full_size, padding::smooth_size(std::max<std::size_t>(64, 4 * stamp)));
-    };
-    std::size_t rows = start(std::max(n_in.psf.rows, r_in.psf.rows), full.rows());
-    std::size_t cols = start(std::max(n_in.psf.cols, r_in.psf.cols), full.cols());
+    std::size_t rows = small_grid_side(n_in.psf.rows, r_in.psf.rows, full.rows());
+    std::size_t cols = small_grid_side(n_in.psf.cols, r_in.psf.cols, full.cols());
     // Unguarded kernels are not compact: no point trying.
     while (guard && 2 * rows <= full.rows() && 2 * cols <= full.cols()) {
         s.plan = fft::cached_plan(rows, cols);
         const fft::Plan& plan = *s.plan;
         fft::Plane pn(plan), pr(plan);
-        psf_spectra(n_in, r_in, n, r, plan, threads, pn, pr);
+        psf_spectra(n_in, r_in, n, r, threads, pn, pr);
         s.kernels.clear();
         for (int i = 0; i < 4; ++i) s.kernels.emplace_back(plan);
         kernels_from_spectra(pn, pr, model, plan, threads, s.kernels);
@@ -379,28 +422,29 @@ SmallKernels small_kernels(const ImageInput& n_in, const ImageInput& r_in, const
     return s;
 }
 
-// FFT on the full grid of a small-grid kernel squared, placed with its centre at [0, 0].
+// FFT on the full grid of a small-grid kernel squared, placed with its centre at [0, 0]: the
+// small grid's signed offsets -(rows - 1 - rows/2) .. rows/2 become one contiguous box.
 void squared_kernel_spectrum(const fft::Plane& small, const fft::Plan& small_plan,
-                             fft::Plane& out, const fft::Plan& plan) {
-    out.fill_real(0.0);
+                             fft::Plane& out) {
     const std::size_t sr = small_plan.rows(), sc = small_plan.cols();
-    for (std::size_t y = 0; y < sr; ++y) {
-        // Signed offset of small-grid row y, wrapped onto the full grid.
-        const std::size_t fy = y <= sr / 2 ? y : plan.rows() - (sr - y);
-        for (std::size_t x = 0; x < sc; ++x) {
-            const std::size_t fx = x <= sc / 2 ? x : plan.cols() - (sc - x);
-            const double k = small.at(y, x);
-            out.at(fy, fx) = k * k;
+    const std::size_t cy = sr - 1 - sr / 2, cx = sc - 1 - sc / 2;
+    std::vector<double> box(sr * sc);
+    for (std::size_t a = 0; a < sr; ++a) {
+        const std::size_t y = (a + sr - cy) % sr;
+        for (std::size_t b = 0; b < sc; ++b) {
+            const double k = small.at(y, (b + sc - cx) % sc);
+            box[a * sc + b] = k * k;
         }
     }
-    out.forward();
+    out.forward_box(ConstView{box.data(), sr, sc}, cy, cx);
 }
 
 // V_D and V_S on the full grid for non-constant variance planes (paper section 3.3):
-// V_D = k_N^2 * V_N + k_R^2 * V_R and V_S likewise with kappa, returned in real space. One side
-// at a time; kernels already on the full grid are squared and transformed in place (those
-// planes are consumed) and the science side's planes accumulate the sums, so at most five
-// planes are alive.
+// V_D = k_N^2 * V_N + k_R^2 * V_R and V_S likewise with kappa, returned in real space. Both
+// variance spectra first, then one side at a time; kernels already on the full grid are
+// squared and transformed in place (those planes are consumed) and the science side's planes
+// accumulate the sums, so at most six planes are alive (the four full-grid kernels and two
+// variance spectra).
 std::array<fft::Plane, 2> variance_planes(const std::array<const Prepared*, 2>& prepared,
                                           SmallKernels& small, const fft::Plan& plan,
                                           const padding::Geometry& g, int threads,
@@ -408,7 +452,7 @@ std::array<fft::Plane, 2> variance_planes(const std::array<const Prepared*, 2>& 
     auto squared_spectrum = [&](std::size_t kernel) {
         if (small.plan) {
             fft::Plane target = pool.take();
-            squared_kernel_spectrum(small.kernels[kernel], *small.plan, target, plan);
+            squared_kernel_spectrum(small.kernels[kernel], *small.plan, target);
             return target;
         }
         fft::Plane k = std::move(small.kernels[kernel]);
@@ -418,47 +462,37 @@ std::array<fft::Plane, 2> variance_planes(const std::array<const Prepared*, 2>& 
         k.forward();
         return k;
     };
+    std::array<std::optional<fft::Plane>, 2> variance;  // V_N_hat, V_R_hat
+    parallel_for(2, threads, [&](std::size_t side) {
+        const Prepared& p = *prepared[side];
+        variance[side].emplace(pool.take());
+        padding::pad_variance(p.variance_view, p.bad.data(), g, p.summary.noise_weight,
+                              variance[side]->real(), variance[side]->stride());
+        variance[side]->forward();
+    });
+    // One task per output (V_D, V_S) and side: that side's kernel square times its variance
+    // spectrum, the science side first, the reference side added to it (a + b: the same bits
+    // when the roles swap).
     const std::size_t n = plan.spectrum_size();
-    std::optional<fft::Plane> sum_d, sum_s;
+    std::array<std::optional<fft::Plane>, 2> sum;
     for (std::size_t side = 0; side < 2; ++side) {
-        std::optional<fft::Plane> d_part, s_part, variance;
-        parallel_for(3, threads, [&](std::size_t task) {
-            if (task == 0) {
-                d_part.emplace(squared_spectrum(side));
-            } else if (task == 1) {
-                s_part.emplace(squared_spectrum(2 + side));
-            } else {
-                const Prepared& p = *prepared[side];
-                variance.emplace(pool.take());
-                padding::pad_variance(p.variance_view, p.bad.data(), g, p.summary.noise_weight,
-                                      variance->real(), variance->stride());
-                variance->forward();
+        const fft::Complex* v = variance[side]->spectrum();
+        parallel_for(2, threads, [&](std::size_t output) {
+            fft::Plane part = squared_spectrum(2 * output + side);
+            fft::Complex* a = part.spectrum();
+            if (side == 0) {
+                for (std::size_t i = 0; i < n; ++i) a[i] = kernels::mul(a[i], v[i]);
+                sum[output].emplace(std::move(part));
+                return;
             }
+            fft::Complex* t = sum[output]->spectrum();
+            for (std::size_t i = 0; i < n; ++i) t[i] = t[i] + kernels::mul(a[i], v[i]);
+            pool.give(std::move(part));
         });
-        fft::Complex* d = d_part->spectrum();
-        fft::Complex* s = s_part->spectrum();
-        const fft::Complex* v = variance->spectrum();
-        for (std::size_t i = 0; i < n; ++i) {
-            d[i] = kernels::mul(d[i], v[i]);
-            s[i] = kernels::mul(s[i], v[i]);
-        }
-        pool.give(std::move(*variance));
-        if (side == 0) {
-            sum_d = std::move(d_part);
-            sum_s = std::move(s_part);
-            continue;
-        }
-        // science + reference: a + b, the same bits when the roles swap.
-        fft::Complex* total_d = sum_d->spectrum();
-        fft::Complex* total_s = sum_s->spectrum();
-        for (std::size_t i = 0; i < n; ++i) {
-            total_d[i] = total_d[i] + d[i];
-            total_s[i] = total_s[i] + s[i];
-        }
-        pool.give(std::move(*d_part));
-        pool.give(std::move(*s_part));
+        pool.give(std::move(*variance[side]));
+        variance[side].reset();
     }
-    std::array<fft::Plane, 2> total = {std::move(*sum_d), std::move(*sum_s)};
+    std::array<fft::Plane, 2> total = {std::move(*sum[0]), std::move(*sum[1])};
     parallel_for(2, threads, [&](std::size_t i) { total[i].inverse(); });
     return total;
 }
@@ -519,26 +553,26 @@ void subtract(const ImageInput& science, const ImageInput& reference,
         }
     };
 
-    // 1. D and S. The PSF and image transforms; D_hat and S_hat replace N_hat and R_hat and
-    //    P_D_hat fills a fifth plane; the sums give F_S and, for constant variance planes, V_D
-    //    and V_S through Parseval. D and S go raw into the caller's buffers (step 5 scales and
-    //    blanks them); the PSF spectra stay for the kernels of step 2.
-    enum { kPN, kPR, kN, kR, kPD };
+    // 1. D and S. The PSF and image transforms; D_hat and S_hat replace N_hat and R_hat; the
+    //    sums give F_S and, for constant variance planes, V_D and V_S through Parseval. D and S
+    //    go raw into the caller's buffers (step 4 scales and blanks them), P_D comes from a
+    //    small grid; the PSF spectra stay for the kernels of step 2.
+    enum { kPN, kPR, kN, kR };
     std::vector<fft::Plane> planes;
-    for (int i = 0; i < 5; ++i) planes.push_back(pool.take());
+    for (int i = 0; i < 4; ++i) planes.push_back(pool.take());
     const std::uint64_t seed = options.seed;
     parallel_for(4, threads, [&](std::size_t task) {
         const std::size_t side = task % 2;
         const Prepared& p = *prepared[side];
         const ImageInput& in = *inputs[side];
         if (task < 2) {
-            place_psf(p.psf, in.psf.rows, in.psf.cols, plan, planes[task]);
-        } else {
-            const padding::Fill fill{options.fill, p.summary.fill_mean, p.summary.noise_weight,
-                                     rng::Key{seed, p.summary.digest}};
-            padding::pad_image(in.image, p.bad.data(), g, fill, planes[task].real(),
-                               planes[task].stride());
+            psf_spectrum(p.psf, in.psf.rows, in.psf.cols, planes[task]);
+            return;
         }
+        const padding::Fill fill{options.fill, p.summary.fill_mean, p.summary.noise_weight,
+                                 rng::Key{seed, p.summary.digest}};
+        padding::pad_image(in.image, p.bad.data(), g, fill, planes[task].real(),
+                           planes[task].stride());
         planes[task].forward();
     });
     const std::size_t half = plan.spectrum_cols();
@@ -562,7 +596,6 @@ void subtract(const ImageInput& science, const ImageInput& reference,
                 kernels::mul(k.k_n, image_n) - kernels::mul(k.k_r, image_r);
             planes[kR].spectrum()[i] =
                 kernels::mul(k.kappa_n, image_n) - kernels::mul(k.kappa_r, image_r);
-            planes[kPD].spectrum()[i] = k.psf_d;
             const double w = kernels::column_weight(kx, g.cols);
             sum.score += w * k.score_term;
             sum.k_n += w * kernels::norm2(k.k_n);
@@ -583,15 +616,18 @@ void subtract(const ImageInput& science, const ImageInput& reference,
     }
     const double pixels = static_cast<double>(g.rows * g.cols);
     const double fs = total.score / pixels;  // F_S
-    const std::array<std::size_t, 3> results = {kN, kR, kPD};
-    parallel_for(3, threads, [&](std::size_t i) {
-        fft::Plane& plane = planes[results[i]];
+    parallel_for(3, threads, [&](std::size_t task) {
+        if (task == 2) {
+            psf_d_stamp(science, reference, n, r, model, plan, planes[kPN], planes[kPR], pool,
+                        out.psf);
+            return;
+        }
+        fft::Plane& plane = planes[task == 0 ? kN : kR];
         plane.inverse();
-        if (i == 0) crop(plane, out.difference.data);
-        if (i == 1) crop(plane, out.score.data);
-        if (i == 2) crop_psf(plane, plan, out.psf);
+        crop(plane, task == 0 ? out.difference.data : out.score.data);
     });
-    for (std::size_t i : results) pool.give(std::move(planes[i]));
+    pool.give(std::move(planes[kN]));
+    pool.give(std::move(planes[kR]));
 
     // 2. Output mask: bad pixels, then everything a bad pixel's fill reaches through the D and
     //    S kernels of its image (kernels in real space, needed for step 3 as well).

@@ -310,15 +310,23 @@ def digest(image, variance=None) -> int:
     could differ in its last bit between implementations and would redraw every padded pixel.
     """
     pixels = _as_image(image, "image")
-    words = [pixels.shape[0], pixels.shape[1], *_float_words(pixels)]
-    if variance is None:
-        words.append(0)
-    else:
-        plane = np.broadcast_to(np.asarray(variance, dtype=np.float64), pixels.shape)
-        words += [1, *_float_words(plane)]
     h = _DIGEST_START
-    for word in words:
+    for word in pixels.shape:
         h = splitmix64(h ^ word)
+    h = _absorb_lanes(h, _float_words(pixels))
+    if variance is None:
+        return splitmix64(h ^ 0)
+    plane = np.broadcast_to(np.asarray(variance, dtype=np.float64), pixels.shape)
+    return _absorb_lanes(splitmix64(h ^ 1), _float_words(plane))
+
+
+def _absorb_lanes(h: int, words: list[int]) -> int:
+    """Word i into lane i % 4 (lane j starts at splitmix64(h ^ j)); lanes folded into h."""
+    lanes = [splitmix64(h ^ j) for j in range(4)]
+    for i, word in enumerate(words):
+        lanes[i % 4] = splitmix64(lanes[i % 4] ^ word)
+    for lane in lanes:
+        h = splitmix64(h ^ lane)
     return h
 
 

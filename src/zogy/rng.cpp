@@ -154,11 +154,22 @@ Counter pixel_counter(std::int64_t y, std::int64_t x) {
 std::uint64_t digest(ConstView image, ConstView variance) {
     constexpr std::uint64_t kCanonicalNaN = 0x7FF8000000000000ULL;
     std::uint64_t h = 0x243F6A8885A308D3ULL;
+    // Four interleaved lanes (word i into lane i % 4), each a splitmix64 chain started from
+    // splitmix64(h ^ lane), folded into h in lane order: four independent chains run about
+    // four times faster than one, which waits on every multiply (docs/algorithm.md).
     auto absorb = [&h](const double* values, std::size_t n) {
-        for (std::size_t i = 0; i < n; ++i) {
+        std::uint64_t lane[4];
+        for (std::uint64_t j = 0; j < 4; ++j) lane[j] = splitmix64(h ^ j);
+        auto word = [values](std::size_t i) {
             const double v = values[i];
-            h = splitmix64(h ^ (std::isnan(v) ? kCanonicalNaN : bits_of(v)));
+            return std::isnan(v) ? kCanonicalNaN : bits_of(v);
+        };
+        std::size_t i = 0;
+        for (; i + 4 <= n; i += 4) {
+            for (std::size_t j = 0; j < 4; ++j) lane[j] = splitmix64(lane[j] ^ word(i + j));
         }
+        for (; i < n; ++i) lane[i % 4] = splitmix64(lane[i % 4] ^ word(i));
+        for (std::size_t j = 0; j < 4; ++j) h = splitmix64(h ^ lane[j]);
     };
     h = splitmix64(h ^ static_cast<std::uint64_t>(image.rows));
     h = splitmix64(h ^ static_cast<std::uint64_t>(image.cols));

@@ -216,21 +216,32 @@ def _splitmix(z):
     return z ^ (z >> 31)
 
 
-def _chain(words):
-    h = 0x243F6A8885A308D3
+def _chain(words, h=0x243F6A8885A308D3):
     for w in words:
         h = _splitmix(h ^ w)
     return h
 
 
+def _lanes(h, words):
+    """docs/algorithm.md's absorb(), written out for up to 8 words: lane j takes words j, j+4."""
+    lanes = []
+    for j in range(4):
+        lane = _splitmix(h ^ j)
+        for w in words[j::4]:
+            lane = _splitmix(lane ^ w)
+        lanes.append(lane)
+    return _chain(lanes, h)
+
+
 def test_digest_definition_on_tiny_image():
-    image = np.array([[1.5, -2.0], [0.0, 7.25]])
-    pixels = [_bits(v) for v in (1.5, -2.0, 0.0, 7.25)]
-    assert ref.digest(image) == _chain([2, 2, *pixels, 0])
-    assert ref.digest(image, 0.3) == _chain([2, 2, *pixels, 1, *[_bits(0.3)] * 4])
-    plane = np.array([[1.0, 2.0], [np.nan, 4.0]])
-    expected = _chain([2, 2, *pixels, 1, _bits(1.0), _bits(2.0), 0x7FF8000000000000, _bits(4.0)])
-    assert ref.digest(image, plane) == expected
+    image = np.array([[1.5, -2.0, 3.0], [0.0, 7.25, -1.0]])  # 6 words: two lanes get two
+    pixels = [_bits(v) for v in (1.5, -2.0, 3.0, 0.0, 7.25, -1.0)]
+    after_pixels = _lanes(_chain([2, 3]), pixels)
+    assert ref.digest(image) == _chain([0], after_pixels)
+    assert ref.digest(image, 0.3) == _lanes(_chain([1], after_pixels), [_bits(0.3)] * 6)
+    plane = np.array([[1.0, 2.0, 0.5], [np.nan, 4.0, 8.0]])
+    plane_words = [_bits(1.0), _bits(2.0), _bits(0.5), 0x7FF8000000000000, _bits(4.0), _bits(8.0)]
+    assert ref.digest(image, plane) == _lanes(_chain([1], after_pixels), plane_words)
 
 
 def test_digest_sensitivity_and_canonical_forms():

@@ -49,38 +49,19 @@ Model::Model(const Weights& w, const Moments& m_n, const Moments& m_r, bool kern
     flux_zero_point_ = (w.flux_n * w.flux_r) / root_a_;  // eq. 15
 }
 
-AtFrequency Model::at(Complex pn, Complex pr, double fx, double fy) const {
+AtFrequency Model::guarded_at(double fx, double fy) const {
+    // Round-off region: Gaussian-equivalent magnitudes q, scaled so the larger is 1.
     AtFrequency k;
-    const double pn2 = norm2(pn);
-    const double pr2 = norm2(pr);
-    const double delta2 = a_n_ * pr2 + a_r_ * pn2;  // Delta^2
-    const double tau2 = kGuardThreshold * kGuardThreshold;
-
-    if (guard_ && (pn2 < tau2 || pr2 < tau2)) {
-        // Round-off region: Gaussian-equivalent magnitudes q, scaled so the larger is 1.
-        const double two_pi2 = 2.0 * kPi * kPi;
-        const double l_n = -two_pi2 * (m_n_.xx * (fx * fx) + m_n_.yy * (fy * fy));
-        const double l_r = -two_pi2 * (m_r_.xx * (fx * fx) + m_r_.yy * (fy * fy));
-        const double l_max = std::max(l_n, l_r);
-        const double q_n = std::exp(l_n - l_max);
-        const double q_r = std::exp(l_r - l_max);
-        const double den = std::sqrt(a_n_ * (q_r * q_r) + a_r_ * (q_n * q_n));
-        k.k_n = Complex(w_.flux_r * q_r / den, 0.0);
-        k.k_r = Complex(w_.flux_n * q_n / den, 0.0);
-        k.guarded = true;
-    } else if (delta2 > 0.0) {
-        const double delta = std::sqrt(delta2);
-        k.k_n = pr * (w_.flux_r / delta);  // eq. 13: F_R P_R / Delta
-        k.k_r = pn * (w_.flux_n / delta);  //          F_N P_N / Delta
-    }
-    if (delta2 > 0.0) {
-        // Score kernels (eq. 12/17): F_N F_R^2 conj(P_N) |P_R|^2 / Delta^2 and twin.
-        k.kappa_n = std::conj(pn) * (score_coef_n_ * pr2 / delta2);
-        k.kappa_r = std::conj(pr) * (score_coef_r_ * pn2 / delta2);
-        // PSF of D (eq. 14): sqrt(a_N + a_R) P_N P_R / Delta.
-        k.psf_d = mul(pn, pr) * (root_a_ / std::sqrt(delta2));
-        k.score_term = flux_product2_ * (pn2 * pr2) / delta2;
-    }
+    const double two_pi2 = 2.0 * kPi * kPi;
+    const double l_n = -two_pi2 * (m_n_.xx * (fx * fx) + m_n_.yy * (fy * fy));
+    const double l_r = -two_pi2 * (m_r_.xx * (fx * fx) + m_r_.yy * (fy * fy));
+    const double l_max = std::max(l_n, l_r);
+    const double q_n = std::exp(l_n - l_max);
+    const double q_r = std::exp(l_r - l_max);
+    const double den = std::sqrt(a_n_ * (q_r * q_r) + a_r_ * (q_n * q_n));
+    k.k_n = Complex(w_.flux_r * q_r / den, 0.0);
+    k.k_r = Complex(w_.flux_n * q_n / den, 0.0);
+    k.guarded = true;
     return k;
 }
 

@@ -1,6 +1,7 @@
 // The ZOGY equations of DESIGN section 3 in Fourier space (Zackay, Ofek & Gal-Yam 2016).
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 
 #include "fft.hpp"
@@ -44,11 +45,15 @@ class Model {
     Model(const Weights& w, const Moments& m_n, const Moments& m_r, bool kernel_guard);
 
     // pn, pr: transforms of the unit-sum PSFs centred at [0, 0]; fx, fy in cycles per pixel.
+    // Inline: the per-frequency loops use a part of the result each, and the compiler drops
+    // the rest.
     AtFrequency at(Complex pn, Complex pr, double fx, double fy) const;
 
     double flux_zero_point() const { return flux_zero_point_; }  // F_D, eq. 15
 
   private:
+    AtFrequency guarded_at(double fx, double fy) const;  // the guard's k_N and k_R only
+
     Weights w_;
     Moments m_n_, m_r_;
     bool guard_;
@@ -71,5 +76,30 @@ inline Complex mul(Complex a, Complex b) {
 }
 
 inline double norm2(Complex a) { return a.real() * a.real() + a.imag() * a.imag(); }
+
+inline AtFrequency Model::at(Complex pn, Complex pr, double fx, double fy) const {
+    const double pn2 = norm2(pn);
+    const double pr2 = norm2(pr);
+    const double delta2 = a_n_ * pr2 + a_r_ * pn2;  // Delta^2
+    constexpr double tau2 = kGuardThreshold * kGuardThreshold;
+    AtFrequency k;
+    if (guard_ && (pn2 < tau2 || pr2 < tau2)) k = guarded_at(fx, fy);
+    if (!(delta2 > 0.0)) return k;
+    // One root and one division per frequency. Every factor below is symmetric in the roles,
+    // so swapping N and R still swaps the kernels exactly; |P|^2 / Delta^2 is formed as
+    // (|P|^2 / Delta) / Delta, which cannot overflow (|P|^2 <= Delta^2 / a).
+    const double inv_delta = 1.0 / std::sqrt(delta2);
+    if (!k.guarded) {
+        k.k_n = pr * (w_.flux_r * inv_delta);  // eq. 13: F_R P_R / Delta
+        k.k_r = pn * (w_.flux_n * inv_delta);  //          F_N P_N / Delta
+    }
+    // Score kernels (eq. 12/17): F_N F_R^2 conj(P_N) |P_R|^2 / Delta^2 and twin.
+    k.kappa_n = std::conj(pn) * (score_coef_n_ * ((pr2 * inv_delta) * inv_delta));
+    k.kappa_r = std::conj(pr) * (score_coef_r_ * ((pn2 * inv_delta) * inv_delta));
+    // PSF of D (eq. 14): sqrt(a_N + a_R) P_N P_R / Delta.
+    k.psf_d = mul(pn, pr) * (root_a_ * inv_delta);
+    k.score_term = flux_product2_ * (((pn2 * pr2) * inv_delta) * inv_delta);
+    return k;
+}
 
 }  // namespace zogy::kernels

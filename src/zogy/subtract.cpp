@@ -545,18 +545,20 @@ void subtract(const ImageInput& science, const ImageInput& reference,
     const std::size_t inner_n = g.inner_rows * g.inner_cols;
 
     PlanePool pool(plan);
-    auto crop = [&](const fft::Plane& plane, double* target) {
+    // The inner box of a plane into an output, divided by `divisor` on the way (F_D for D).
+    auto crop = [&](const fft::Plane& plane, double* target, double divisor) {
         for (std::size_t y = 0; y < g.inner_rows; ++y) {
+            const double* row = plane.real() + (y + g.border_y) * plane.stride() + g.border_x;
             for (std::size_t x = 0; x < g.inner_cols; ++x) {
-                target[y * g.inner_cols + x] = plane.at(y + g.border_y, x + g.border_x);
+                target[y * g.inner_cols + x] = row[x] / divisor;
             }
         }
     };
 
     // 1. D and S. The PSF and image transforms; D_hat and S_hat replace N_hat and R_hat; the
-    //    sums give F_S and, for constant variance planes, V_D and V_S through Parseval. D and S
-    //    go raw into the caller's buffers (step 4 scales and blanks them), P_D comes from a
-    //    small grid; the PSF spectra stay for the kernels of step 2.
+    //    sums give F_S and, for constant variance planes, V_D and V_S through Parseval. D goes
+    //    into the caller's buffer divided by F_D, S raw (step 3 derives from it), P_D comes
+    //    from a small grid; the PSF spectra stay for the kernels of step 2.
     enum { kPN, kPR, kN, kR };
     std::vector<fft::Plane> planes;
     for (int i = 0; i < 4; ++i) planes.push_back(pool.take());
@@ -582,20 +584,22 @@ void subtract(const ImageInput& science, const ImageInput& reference,
         std::size_t guarded = 0;
     };
     std::vector<Sums> partial(blocks);
+    const fft::Complex* psf_n = planes[kPN].spectrum();
+    const fft::Complex* psf_r = planes[kPR].spectrum();
+    fft::Complex* image_n = planes[kN].spectrum();  // becomes D_hat
+    fft::Complex* image_r = planes[kR].spectrum();  // becomes S_hat
     for_row_blocks(g.rows, threads, [&](std::size_t block, std::size_t ky) {
         const double fy = kernels::frequency(ky, g.rows);
-        Sums& sum = partial[block];
+        Sums sum = partial[block];  // a local copy the compiler can keep in registers
         for (std::size_t kx = 0; kx < half; ++kx) {
             const std::size_t i = ky * half + kx;
-            const auto k = model.at(planes[kPN].spectrum()[i], planes[kPR].spectrum()[i],
+            const auto k = model.at(psf_n[i], psf_r[i],
                                     static_cast<double>(kx) / static_cast<double>(g.cols), fy);
-            const fft::Complex image_n = planes[kN].spectrum()[i];
-            const fft::Complex image_r = planes[kR].spectrum()[i];
+            const fft::Complex n_hat = image_n[i];
+            const fft::Complex r_hat = image_r[i];
             // eq. 13 and eq. 12: D_hat = k_N N_hat - k_R R_hat, S_hat = kappa_N N_hat - ...
-            planes[kN].spectrum()[i] =
-                kernels::mul(k.k_n, image_n) - kernels::mul(k.k_r, image_r);
-            planes[kR].spectrum()[i] =
-                kernels::mul(k.kappa_n, image_n) - kernels::mul(k.kappa_r, image_r);
+            image_n[i] = kernels::mul(k.k_n, n_hat) - kernels::mul(k.k_r, r_hat);
+            image_r[i] = kernels::mul(k.kappa_n, n_hat) - kernels::mul(k.kappa_r, r_hat);
             const double w = kernels::column_weight(kx, g.cols);
             sum.score += w * k.score_term;
             sum.k_n += w * kernels::norm2(k.k_n);
@@ -604,6 +608,7 @@ void subtract(const ImageInput& science, const ImageInput& reference,
             sum.kappa_r += w * kernels::norm2(k.kappa_r);
             sum.guarded += k.guarded;
         }
+        partial[block] = sum;
     });
     Sums total;
     for (const Sums& s : partial) {
@@ -624,7 +629,8 @@ void subtract(const ImageInput& science, const ImageInput& reference,
         }
         fft::Plane& plane = planes[task == 0 ? kN : kR];
         plane.inverse();
-        crop(plane, task == 0 ? out.difference.data : out.score.data);
+        if (task == 0) crop(plane, out.difference.data, fd);
+        if (task == 1) crop(plane, out.score.data, 1.0);  // raw S: step 3 derives from it
     });
     pool.give(std::move(planes[kN]));
     pool.give(std::move(planes[kR]));
@@ -657,7 +663,20 @@ void subtract(const ImageInput& science, const ImageInput& reference,
                    out.grow_radius[side], kNearBad, out.mask);
     }
 
-    // 3. Variance planes of D and S, raw into the caller's buffers.
+    // 3. Variance planes of D and S, and what derives from S and V_S, in the caller's buffers.
+    //    One pass per output row, straight from the V_S plane when there is one.
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    auto score_outputs = [&](std::size_t y, const double* vs_row, double vs_constant) {
+        for (std::size_t x = 0; x < g.inner_cols; ++x) {
+            const std::size_t o = y * g.inner_cols + x;
+            const double s = out.score.data[o];
+            const double vs = vs_row != nullptr ? vs_row[x] : vs_constant;
+            out.score_variance.data[o] = vs;
+            out.scorr.data[o] = vs > 0.0 ? s / std::sqrt(vs) : 0.0;
+            out.flux.data[o] = s / fs;
+            out.flux_err.data[o] = vs > 0.0 ? std::sqrt(vs) / fs : nan;
+        }
+    };
     if (constant_variance) {
         // sum over x of k(x)^2 = (1 / pixels) sum over f of |k_hat(f)|^2 (Parseval); written
         // as a + b with a the science side, so swapping the roles gives the same bits.
@@ -665,39 +684,40 @@ void subtract(const ImageInput& science, const ImageInput& reference,
                           r.summary.noise_weight * (total.k_r / pixels);
         const double vs = n.summary.noise_weight * (total.kappa_n / pixels) +
                           r.summary.noise_weight * (total.kappa_r / pixels);
-        std::fill(out.difference_variance.data, out.difference_variance.data + inner_n, vd);
-        std::fill(out.score_variance.data, out.score_variance.data + inner_n, vs);
+        std::fill(out.difference_variance.data, out.difference_variance.data + inner_n,
+                  vd / (fd * fd));
+        for_row_blocks(g.inner_rows, threads,
+                       [&](std::size_t, std::size_t y) { score_outputs(y, nullptr, vs); });
     } else {
         auto v = variance_planes(prepared, *small, plan, g, threads, pool);
         parallel_for(2, threads, [&](std::size_t i) {
-            crop(v[i], i == 0 ? out.difference_variance.data : out.score_variance.data);
+            if (i == 0) {
+                crop(v[0], out.difference_variance.data, fd * fd);
+                return;
+            }
+            for (std::size_t y = 0; y < g.inner_rows; ++y) {
+                score_outputs(y, v[1].real() + (y + g.border_y) * v[1].stride() + g.border_x,
+                              0.0);
+            }
         });
     }
     small.reset();
 
-    // 4. Scale, blank and derive the per-pixel outputs in the caller's buffers.
+    // 4. Blank the bad pixels (and, on request, those near them).
     const std::uint8_t blank_bits = static_cast<std::uint8_t>(
         kScienceBad | kReferenceBad | (options.blank_grown ? kNearBad : 0));
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    for_row_blocks(g.inner_rows, threads, [&](std::size_t, std::size_t y) {
-        for (std::size_t x = 0; x < g.inner_cols; ++x) {
-            const std::size_t o = y * g.inner_cols + x;
-            if ((out.mask[o] & blank_bits) != 0) {
+    if (any_bad) {
+        for_row_blocks(g.inner_rows, threads, [&](std::size_t, std::size_t y) {
+            for (std::size_t x = 0; x < g.inner_cols; ++x) {
+                const std::size_t o = y * g.inner_cols + x;
+                if ((out.mask[o] & blank_bits) == 0) continue;
                 out.difference.data[o] = out.difference_variance.data[o] = nan;
                 out.score.data[o] = out.score_variance.data[o] = nan;
                 out.flux.data[o] = out.flux_err.data[o] = nan;
                 out.scorr.data[o] = 0.0;
-                continue;
             }
-            const double s = out.score.data[o];
-            const double vs = out.score_variance.data[o];
-            out.difference.data[o] /= fd;
-            out.difference_variance.data[o] /= fd * fd;
-            out.scorr.data[o] = vs > 0.0 ? s / std::sqrt(vs) : 0.0;
-            out.flux.data[o] = s / fs;
-            out.flux_err.data[o] = vs > 0.0 ? std::sqrt(vs) / fs : nan;
-        }
-    });
+        });
+    }
 
     out.flux_zero_point = fd;
     out.score_normalisation = fs;

@@ -260,6 +260,12 @@ class PlanePool {
         std::lock_guard<std::mutex> lock(mutex_);
         free_.push_back(std::move(plane));
     }
+    // Frees the spare planes once no later stage takes any: the outputs are written last, and
+    // spare planes held then would add to the peak memory.
+    void trim() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        free_.clear();
+    }
 
   private:
     const fft::Plan& plan_;
@@ -299,25 +305,30 @@ double tail_fraction(const fft::Plane& k, const fft::Plan& plan) {
     return total > 0.0 ? tail / total : 0.0;
 }
 
-// The four kernels in real space on the grid of the PSF spectra `pn`, `pr`, into `out`.
-void kernels_from_spectra(const fft::Plane& pn, const fft::Plane& pr,
-                          const kernels::Model& model, const fft::Plan& plan, int threads,
-                          std::vector<fft::Plane>& out) {
+// The four kernels k_N, k_R, kappa_N, kappa_R in real space from the PSF spectra P_N, P_R in
+// planes[0] and planes[1]; the kernels replace the spectra frequency by frequency, so four
+// planes hold everything (the full grid's budget of live planes depends on it).
+void kernels_from_spectra(std::vector<fft::Plane>& planes, const kernels::Model& model,
+                          const fft::Plan& plan, int threads) {
     const std::size_t half = plan.spectrum_cols();
+    fft::Complex* pn = planes[0].spectrum();
+    fft::Complex* pr = planes[1].spectrum();
+    fft::Complex* kappa_n = planes[2].spectrum();
+    fft::Complex* kappa_r = planes[3].spectrum();
     for_row_blocks(plan.rows(), threads, [&](std::size_t, std::size_t ky) {
         const double fy = kernels::frequency(ky, plan.rows());
         for (std::size_t kx = 0; kx < half; ++kx) {
             const std::size_t i = ky * half + kx;
-            const auto k = model.at(pn.spectrum()[i], pr.spectrum()[i],
+            const auto k = model.at(pn[i], pr[i],
                                     static_cast<double>(kx) / static_cast<double>(plan.cols()),
                                     fy);
-            out[0].spectrum()[i] = k.k_n;
-            out[1].spectrum()[i] = k.k_r;
-            out[2].spectrum()[i] = k.kappa_n;
-            out[3].spectrum()[i] = k.kappa_r;
+            pn[i] = k.k_n;
+            pr[i] = k.k_r;
+            kappa_n[i] = k.kappa_n;
+            kappa_r[i] = k.kappa_r;
         }
     });
-    parallel_for(4, threads, [&](std::size_t i) { out[i].inverse(); });
+    parallel_for(4, threads, [&](std::size_t i) { planes[i].inverse(); });
 }
 
 // PSF spectra of both stamps on the grid of `plan`, centred at [0, 0].
@@ -388,13 +399,13 @@ void psf_d_stamp(const ImageInput& n_in, const ImageInput& r_in, const Prepared&
 
 // Grids from four stamps wide, doubling (fast mode), until every kernel's tail is below
 // `tail_limit`; past half the full grid, the full grid itself, from the full-grid PSF spectra
-// the D and S stage already made (`full_pn`, `full_pr`; their planes come from `pool`). PSF
-// stamps that cut the PSF off (narrower than ~8 sigma) leave far tails that keep the exact
-// limit on the full grid.
+// the D and S stage already made (`full_pn`, `full_pr`: they become k_N and k_R there, and go
+// back to `pool` otherwise). PSF stamps that cut the PSF off (narrower than ~8 sigma) leave
+// far tails that keep the exact limit on the full grid.
 SmallKernels small_kernels(const ImageInput& n_in, const ImageInput& r_in, const Prepared& n,
                            const Prepared& r, const kernels::Model& model, const fft::Plan& full,
-                           const fft::Plane& full_pn, const fft::Plane& full_pr,
-                           PlanePool& pool, bool guard, double tail_limit, int threads) {
+                           fft::Plane& full_pn, fft::Plane& full_pr, PlanePool& pool,
+                           bool guard, double tail_limit, int threads) {
     SmallKernels s;
     std::size_t rows = small_grid_side(n_in.psf.rows, r_in.psf.rows, full.rows());
     std::size_t cols = small_grid_side(n_in.psf.cols, r_in.psf.cols, full.cols());
@@ -402,14 +413,17 @@ SmallKernels small_kernels(const ImageInput& n_in, const ImageInput& r_in, const
     while (guard && 2 * rows <= full.rows() && 2 * cols <= full.cols()) {
         s.plan = fft::cached_plan(rows, cols);
         const fft::Plan& plan = *s.plan;
-        fft::Plane pn(plan), pr(plan);
-        psf_spectra(n_in, r_in, n, r, threads, pn, pr);
         s.kernels.clear();
         for (int i = 0; i < 4; ++i) s.kernels.emplace_back(plan);
-        kernels_from_spectra(pn, pr, model, plan, threads, s.kernels);
+        psf_spectra(n_in, r_in, n, r, threads, s.kernels[0], s.kernels[1]);
+        kernels_from_spectra(s.kernels, model, plan, threads);
         bool compact = true;
         for (const auto& k : s.kernels) compact = compact && tail_fraction(k, plan) < tail_limit;
-        if (compact) return s;
+        if (compact) {
+            pool.give(std::move(full_pn));
+            pool.give(std::move(full_pr));
+            return s;
+        }
         // For exact results one small try is enough: the far tails do not shrink with size.
         if (tail_limit <= kTailEnergyExact) break;
         rows = padding::smooth_size(2 * rows);
@@ -417,8 +431,11 @@ SmallKernels small_kernels(const ImageInput& n_in, const ImageInput& r_in, const
     }
     s.plan.reset();
     s.kernels.clear();
-    for (int i = 0; i < 4; ++i) s.kernels.push_back(pool.take());
-    kernels_from_spectra(full_pn, full_pr, model, full, threads, s.kernels);
+    s.kernels.push_back(std::move(full_pn));
+    s.kernels.push_back(std::move(full_pr));
+    s.kernels.push_back(pool.take());
+    s.kernels.push_back(pool.take());
+    kernels_from_spectra(s.kernels, model, full, threads);
     return s;
 }
 
@@ -440,15 +457,23 @@ void squared_kernel_spectrum(const fft::Plane& small, const fft::Plan& small_pla
 }
 
 // V_D and V_S on the full grid for non-constant variance planes (paper section 3.3):
-// V_D = k_N^2 * V_N + k_R^2 * V_R and V_S likewise with kappa, returned in real space. Both
-// variance spectra first, then one side at a time; kernels already on the full grid are
-// squared and transformed in place (those planes are consumed) and the science side's planes
-// accumulate the sums, so at most six planes are alive (the four full-grid kernels and two
-// variance spectra).
+// V_D = k_N^2 * V_N + k_R^2 * V_R and V_S likewise with kappa, returned in real space. Each
+// output's spectrum is the science side's product, then the reference side's added to it
+// (a + b: the same bits when the roles swap). At most five planes are alive.
 std::array<fft::Plane, 2> variance_planes(const std::array<const Prepared*, 2>& prepared,
                                           SmallKernels& small, const fft::Plan& plan,
                                           const padding::Geometry& g, int threads,
                                           PlanePool& pool) {
+    auto variance_spectrum = [&](std::size_t side) {
+        const Prepared& p = *prepared[side];
+        fft::Plane v = pool.take();
+        padding::pad_variance(p.variance_view, p.bad.data(), g, p.summary.noise_weight, v.real(),
+                              v.stride());
+        v.forward();
+        return v;
+    };
+    // Kernels on the full grid are squared and transformed in place (their planes are used
+    // up); small-grid ones are squared into a box transform on a plane of their own.
     auto squared_spectrum = [&](std::size_t kernel) {
         if (small.plan) {
             fft::Plane target = pool.take();
@@ -462,35 +487,51 @@ std::array<fft::Plane, 2> variance_planes(const std::array<const Prepared*, 2>& 
         k.forward();
         return k;
     };
-    std::array<std::optional<fft::Plane>, 2> variance;  // V_N_hat, V_R_hat
-    parallel_for(2, threads, [&](std::size_t side) {
-        const Prepared& p = *prepared[side];
-        variance[side].emplace(pool.take());
-        padding::pad_variance(p.variance_view, p.bad.data(), g, p.summary.noise_weight,
-                              variance[side]->real(), variance[side]->stride());
-        variance[side]->forward();
-    });
-    // One task per output (V_D, V_S) and side: that side's kernel square times its variance
-    // spectrum, the science side first, the reference side added to it (a + b: the same bits
-    // when the roles swap).
-    const std::size_t n = plan.spectrum_size();
-    std::array<std::optional<fft::Plane>, 2> sum;
-    for (std::size_t side = 0; side < 2; ++side) {
-        const fft::Complex* v = variance[side]->spectrum();
-        parallel_for(2, threads, [&](std::size_t output) {
-            fft::Plane part = squared_spectrum(2 * output + side);
-            fft::Complex* a = part.spectrum();
-            if (side == 0) {
-                for (std::size_t i = 0; i < n; ++i) a[i] = kernels::mul(a[i], v[i]);
-                sum[output].emplace(std::move(part));
-                return;
+    std::array<std::optional<fft::Plane>, 2> sum;  // V_D_hat, V_S_hat
+    // sum[output] = part * v (science side) or sum[output] + part * v (reference side); rows
+    // split over `split` threads (element-wise: the split cannot change a bit).
+    auto accumulate = [&](std::size_t output, fft::Plane&& part, const fft::Plane& v,
+                          std::size_t side, int split) {
+        const std::size_t half = plan.spectrum_cols();
+        fft::Complex* a = part.spectrum();
+        fft::Complex* t = side == 0 ? a : sum[output]->spectrum();
+        const fft::Complex* w = v.spectrum();
+        for_row_blocks(plan.rows(), split, [&](std::size_t, std::size_t ky) {
+            for (std::size_t i = ky * half; i < (ky + 1) * half; ++i) {
+                t[i] = side == 0 ? kernels::mul(a[i], w[i]) : t[i] + kernels::mul(a[i], w[i]);
             }
-            fft::Complex* t = sum[output]->spectrum();
-            for (std::size_t i = 0; i < n; ++i) t[i] = t[i] + kernels::mul(a[i], v[i]);
-            pool.give(std::move(part));
         });
-        pool.give(std::move(*variance[side]));
-        variance[side].reset();
+        if (side == 0) {
+            sum[output].emplace(std::move(part));
+        } else {
+            pool.give(std::move(part));
+        }
+    };
+    if (small.plan) {
+        // Both variance spectra first, then one side's two products at a time.
+        std::array<std::optional<fft::Plane>, 2> v;
+        parallel_for(2, threads, [&](std::size_t side) { v[side].emplace(variance_spectrum(side)); });
+        for (std::size_t side = 0; side < 2; ++side) {
+            parallel_for(2, threads, [&](std::size_t output) {
+                accumulate(output, squared_spectrum(2 * output + side), *v[side], side, 1);
+            });
+            pool.give(std::move(*v[side]));
+        }
+    } else {
+        // Four kernel planes are alive: one variance spectrum at a time.
+        for (std::size_t side = 0; side < 2; ++side) {
+            std::optional<fft::Plane> v, part_d, part_s;
+            parallel_for(2, threads, [&](std::size_t task) {
+                if (task == 0) v.emplace(variance_spectrum(side));
+                if (task == 1) part_d.emplace(squared_spectrum(side));
+            });
+            parallel_for(2, threads, [&](std::size_t task) {
+                if (task == 0) part_s.emplace(squared_spectrum(2 + side));
+                if (task == 1) accumulate(0, std::move(*part_d), *v, side, 1);
+            });
+            accumulate(1, std::move(*part_s), *v, side, threads);
+            pool.give(std::move(*v));
+        }
     }
     std::array<fft::Plane, 2> total = {std::move(*sum[0]), std::move(*sum[1])};
     parallel_for(2, threads, [&](std::size_t i) { total[i].inverse(); });
@@ -647,9 +688,10 @@ void subtract(const ImageInput& science, const ImageInput& reference,
                               pool, options.kernel_guard,
                               options.exact_variance ? kTailEnergyExact : kTailEnergyFast,
                               threads);
+    } else {
+        pool.give(std::move(planes[kPN]));
+        pool.give(std::move(planes[kPR]));
     }
-    pool.give(std::move(planes[kPN]));
-    pool.give(std::move(planes[kPR]));
     for (std::size_t side = 0; side < 2 && any_bad; ++side) {
         if (prepared[side]->summary.bad_pixels == 0) continue;
         const fft::Plan& sp = small->grid(plan);
@@ -678,6 +720,7 @@ void subtract(const ImageInput& science, const ImageInput& reference,
         }
     };
     if (constant_variance) {
+        pool.trim();
         // sum over x of k(x)^2 = (1 / pixels) sum over f of |k_hat(f)|^2 (Parseval); written
         // as a + b with a the science side, so swapping the roles gives the same bits.
         const double vd = n.summary.noise_weight * (total.k_n / pixels) +
@@ -690,6 +733,7 @@ void subtract(const ImageInput& science, const ImageInput& reference,
                        [&](std::size_t, std::size_t y) { score_outputs(y, nullptr, vs); });
     } else {
         auto v = variance_planes(prepared, *small, plan, g, threads, pool);
+        pool.trim();
         parallel_for(2, threads, [&](std::size_t i) {
             if (i == 0) {
                 crop(v[0], out.difference_variance.data, fd * fd);

@@ -125,7 +125,7 @@ def subtract(
     kernel_guard: bool = True,
     edge_width: int = 0,
     blank_near_bad: bool = False,
-    exact_variance: bool = True,
+    exact_variance: bool = False,
     grid: bool = False,
     grid_inner_size: int | None = None,
     threads: int | None = None,
@@ -166,10 +166,12 @@ def subtract(
         Also set ``difference``, variances, ``score`` and ``flux`` to NaN and ``scorr`` to 0 on
         the pixels near a bad pixel (mask bit 8), not only on the bad pixels themselves.
     exact_variance : bool
-        False: compute the variance planes (``difference_variance``, ``score_variance`` and so
-        ``scorr``, ``flux_err``) from kernels on a smaller grid, about 20 % faster for
-        non-constant variance planes, within 1e-7 times the planes' contrast (max / min)
-        relative. Everything else is unchanged.
+        False (default): compute the variance planes (``difference_variance``,
+        ``score_variance`` and so ``scorr``, ``flux_err``) from kernels on the smallest grid
+        that keeps them within 1e-7 relative of the full-grid result (the grid grows with the
+        variance planes' contrast and the kernels' tails; docs/algorithm.md). True: kernels on
+        the full padded grid, exact to round-off, about a third slower for non-constant
+        variance planes. Everything else is the same bits either way.
     grid : bool
         Subtract on a spatial grid of cells (DESIGN section 5) and return a
         :class:`zogy.grid.GridResult`; the PSFs may then be callables ``psf(x, y)`` evaluated

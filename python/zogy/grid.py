@@ -401,7 +401,7 @@ def subtract_grid(
     kernel_guard: bool = True,
     edge_width: int = 0,
     blank_near_bad: bool = False,
-    exact_variance: bool = True,
+    exact_variance: bool = False,
     threads: int | None = None,
     cell_order=None,
     progress: bool = False,

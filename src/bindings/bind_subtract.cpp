@@ -158,7 +158,7 @@ void bind_subtract(py::module_& m) {
         py::arg("science_mask"), py::arg("reference_mask"), py::arg("seed"), py::arg("padding"),
         py::arg("fft_size"), py::arg("border_y"), py::arg("border_x"), py::arg("flux_n"),
         py::arg("flux_r"), py::arg("kernel_guard"), py::arg("blank_grown"), py::arg("threads"),
-        py::arg("cell") = py::none(), py::arg("exact_variance") = true,
+        py::arg("cell") = py::none(), py::arg("exact_variance") = false,
         py::arg("science_summary") = py::none(),
         py::arg("reference_summary") = py::none());
     m.def(

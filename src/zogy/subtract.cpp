@@ -32,6 +32,7 @@ struct Prepared {
     kernels::Moments moments;
     ConstView variance_view;          // data == nullptr: the constant noise weight
     bool constant_variance = false;   // every good pixel's variance is the noise weight
+    double variance_min = 0.0, variance_max = 0.0;  // over the good pixels' given variances
     ImageSummary summary;
 };
 
@@ -71,6 +72,7 @@ void mark_bad(const ImageInput& in, const std::string& role, Prepared& p) {
     require(p.summary.bad_pixels < n, role + ": every pixel is masked or non-finite");
     if (in.variance.data == nullptr) return;
     const std::string name = role + "_variance";
+    double low = std::numeric_limits<double>::infinity(), high = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
         if (p.bad[i]) continue;
         const double v = in.variance.data[i];
@@ -79,7 +81,19 @@ void mark_bad(const ImageInput& in, const std::string& role, Prepared& p) {
                                   " at a good pixel; variances must be finite and > 0 " +
                                   "(mask the pixel instead)");
         }
+        low = std::min(low, v);
+        high = std::max(high, v);
     }
+    p.variance_min = low;
+    p.variance_max = high;
+}
+
+// max / min of the padded variance plane of one image (its given variances and the noise
+// weight that fills the padding and the bad pixels); 1 for a constant plane.
+double variance_contrast(const Prepared& p) {
+    if (p.variance_max <= 0.0) return 1.0;  // no plane given
+    const double w = p.summary.noise_weight;
+    return std::max(p.variance_max, w) / std::min(p.variance_min, w);
 }
 
 // Noise weight, fill mean and digest of an image from its own pixels (DESIGN section 2).
@@ -275,20 +289,18 @@ class PlanePool {
 
 // The real-space kernels k_N, k_R, kappa_N, kappa_R on a grid small enough to be cheap and
 // large enough to hold them: they are compact (with the kernel guard), so sampling their
-// spectra on a coarser frequency grid only aliases tails below kTailEnergy. Used for the
-// variance planes (V = k^2 * V_N + ...) and the mask growth; D and S themselves always use the
-// full grid.
+// spectra on a coarser frequency grid only aliases weak tails. Used for the variance planes
+// (V = k^2 * V_N + ...) and the mask growth; D and S themselves always use the full grid.
 struct SmallKernels {
     std::shared_ptr<const fft::Plan> plan;  // null when the kernels live on the full grid
     std::vector<fft::Plane> kernels;       // k_n, k_r, kappa_n, kappa_r (real space)
     const fft::Plan& grid(const fft::Plan& full) const { return plan ? *plan : full; }
 };
 
-// Tail energy a small-grid kernel may alias: 1e-14 leaves V_D and V_S exact to round-off;
-// 1e-7 (exact_variance = false) bounds their relative error by 1e-7 times the contrast of the
-// variance planes (max / min), i.e. 1e-6 for planes varying tenfold.
-constexpr double kTailEnergyExact = 1e-14;
-constexpr double kTailEnergyFast = 1e-7;
+// Relative error of V_D and V_S that small-grid kernels may cause: round-off in exact mode,
+// 1e-6 by default (exact_variance = false; the accuracy the issue asks of the fast path).
+constexpr double kVarianceToleranceExact = 1e-14;
+constexpr double kVarianceToleranceFast = 1e-6;
 
 // Energy fraction of a kernel (centred at [0, 0]) outside the central half of its grid.
 double tail_fraction(const fft::Plane& k, const fft::Plan& plan) {
@@ -397,37 +409,117 @@ void psf_d_stamp(const ImageInput& n_in, const ImageInput& r_in, const Prepared&
     pool.give(std::move(psf_d));
 }
 
-// Grids from four stamps wide, doubling (fast mode), until every kernel's tail is below
-// `tail_limit`; past half the full grid, the full grid itself, from the full-grid PSF spectra
-// the D and S stage already made (`full_pn`, `full_pr`: they become k_N and k_R there, and go
-// back to `pool` otherwise). PSF stamps that cut the PSF off (narrower than ~8 sigma) leave
-// far tails that keep the exact limit on the full grid.
+// The four kernels on the grid of `plan`.
+std::vector<fft::Plane> kernels_on_grid(const ImageInput& n_in, const ImageInput& r_in,
+                                        const Prepared& n, const Prepared& r,
+                                        const kernels::Model& model, const fft::Plan& plan,
+                                        int threads) {
+    std::vector<fft::Plane> k;
+    for (int i = 0; i < 4; ++i) k.emplace_back(plan);
+    psf_spectra(n_in, r_in, n, r, threads, k[0], k[1]);
+    kernels_from_spectra(k, model, plan, threads);
+    return k;
+}
+
+// How the squared kernel changes when its grid grows from `a` to `b`, comparing equal signed
+// offsets (k_a is 0 outside its grid), relative to sum k_b^2: `net` = |sum (k_b^2 - k_a^2)|,
+// `spread` = sum |k_b^2 - k_a^2|.
+struct KernelChange {
+    double net = 0.0, spread = 0.0;
+};
+
+KernelChange squared_kernel_change(const fft::Plane& ka, const fft::Plan& a, const fft::Plane& kb,
+                                   const fft::Plan& b) {
+    // Signed offset of index i on an axis of n samples: 0 .. n/2, then -(n - 1 - n/2) .. -1.
+    auto offset = [](std::size_t i, std::size_t n) {
+        return i <= n / 2 ? static_cast<long long>(i)
+                          : static_cast<long long>(i) - static_cast<long long>(n);
+    };
+    auto index_in = [](long long off, std::size_t n) -> long long {  // -1: outside the grid
+        const long long lo = -static_cast<long long>(n - 1 - n / 2);
+        const long long hi = static_cast<long long>(n / 2);
+        if (off < lo || off > hi) return -1;
+        return off >= 0 ? off : off + static_cast<long long>(n);
+    };
+    double net = 0.0, spread = 0.0, total = 0.0;
+    for (std::size_t y = 0; y < b.rows(); ++y) {
+        const long long ya = index_in(offset(y, b.rows()), a.rows());
+        for (std::size_t x = 0; x < b.cols(); ++x) {
+            const long long xa = index_in(offset(x, b.cols()), a.cols());
+            const double vb = kb.at(y, x);
+            const double va = ya < 0 || xa < 0 ? 0.0
+                                               : ka.at(static_cast<std::size_t>(ya),
+                                                       static_cast<std::size_t>(xa));
+            net += vb * vb - va * va;
+            spread += std::fabs(vb * vb - va * va);
+            total += vb * vb;
+        }
+    }
+    if (!(total > 0.0)) return {};
+    return {std::fabs(net) / total, spread / total};
+}
+
+// Bound on the relative change of V_D and V_S when the kernels' grid grows from `a` to `b`.
+// For one kernel and its image's variance plane V (contrast C = max V / min V), the change of
+// k^2 * V at any pixel is sum_y d(y) V(x - y) with d = k_b^2 - k_a^2; splitting V about
+// c = (max + min) / 2 bounds it by |sum d| c + sum |d| (max - min) / 2, and k_b^2 * V is at
+// least sum k_b^2 min V: relative, net (C + 1) / 2 + spread (C - 1) / 2. The sum over the
+// two images is within the larger of their bounds.
+double variance_change_bound(const std::vector<fft::Plane>& ka, const fft::Plan& a,
+                             const std::vector<fft::Plane>& kb, const fft::Plan& b,
+                             const std::array<double, 2>& contrast) {
+    double worst = 0.0;
+    for (std::size_t k = 0; k < 4; ++k) {
+        const double c = contrast[k % 2];  // k_N, k_R, kappa_N, kappa_R
+        const KernelChange d = squared_kernel_change(ka[k], a, kb[k], b);
+        worst = std::max(worst, d.net * (c + 1.0) / 2.0 + d.spread * (c - 1.0) / 2.0);
+    }
+    return worst;
+}
+
+// The smallest grid, from four stamps wide and doubling (one doubling in exact mode), whose
+// kernels change V_D and V_S by less than `tolerance` when the grid doubles
+// (variance_change_bound with the images' variance `contrast`). The change from grid a to 2a
+// bounds a's distance to any larger grid to within a factor 2 (tails falling at least as
+// 1/r), hence the 2 below.
+// Past half the full grid, the full grid itself, from the full-grid PSF spectra the D and S
+// stage already made (`full_pn`, `full_pr`: they become k_N and k_R there, and go back to
+// `pool` otherwise). PSF stamps that cut the PSF off (narrower than ~8 sigma) leave far tails
+// that keep the exact mode on the full grid.
 SmallKernels small_kernels(const ImageInput& n_in, const ImageInput& r_in, const Prepared& n,
                            const Prepared& r, const kernels::Model& model, const fft::Plan& full,
                            fft::Plane& full_pn, fft::Plane& full_pr, PlanePool& pool,
-                           bool guard, double tail_limit, int threads) {
+                           bool guard, double tolerance, const std::array<double, 2>& contrast,
+                           int threads) {
     SmallKernels s;
     std::size_t rows = small_grid_side(n_in.psf.rows, r_in.psf.rows, full.rows());
     std::size_t cols = small_grid_side(n_in.psf.cols, r_in.psf.cols, full.cols());
+    auto fits = [&](std::size_t next_rows, std::size_t next_cols) {
+        return 2 * next_rows <= full.rows() && 2 * next_cols <= full.cols();
+    };
+    const bool exact = tolerance <= kVarianceToleranceExact;
     // Unguarded kernels are not compact: no point trying.
-    while (guard && 2 * rows <= full.rows() && 2 * cols <= full.cols()) {
+    if (guard && fits(padding::smooth_size(2 * rows), padding::smooth_size(2 * cols))) {
         s.plan = fft::cached_plan(rows, cols);
-        const fft::Plan& plan = *s.plan;
-        s.kernels.clear();
-        for (int i = 0; i < 4; ++i) s.kernels.emplace_back(plan);
-        psf_spectra(n_in, r_in, n, r, threads, s.kernels[0], s.kernels[1]);
-        kernels_from_spectra(s.kernels, model, plan, threads);
-        bool compact = true;
-        for (const auto& k : s.kernels) compact = compact && tail_fraction(k, plan) < tail_limit;
-        if (compact) {
-            pool.give(std::move(full_pn));
-            pool.give(std::move(full_pr));
-            return s;
+        s.kernels = kernels_on_grid(n_in, r_in, n, r, model, *s.plan, threads);
+        for (;;) {
+            const std::size_t next_rows = padding::smooth_size(2 * s.plan->rows());
+            const std::size_t next_cols = padding::smooth_size(2 * s.plan->cols());
+            if (!fits(next_rows, next_cols)) break;
+            auto next_plan = fft::cached_plan(next_rows, next_cols);
+            auto next = kernels_on_grid(n_in, r_in, n, r, model, *next_plan, threads);
+            const double bound =
+                variance_change_bound(s.kernels, *s.plan, next, *next_plan, contrast);
+            if (2.0 * bound <= tolerance) {
+                pool.give(std::move(full_pn));
+                pool.give(std::move(full_pr));
+                return s;
+            }
+            // For exact results one doubling is enough: the far tails do not shrink with size.
+            if (exact) break;
+            s.plan = std::move(next_plan);
+            s.kernels = std::move(next);
         }
-        // For exact results one small try is enough: the far tails do not shrink with size.
-        if (tail_limit <= kTailEnergyExact) break;
-        rows = padding::smooth_size(2 * rows);
-        cols = padding::smooth_size(2 * cols);
     }
     s.plan.reset();
     s.kernels.clear();
@@ -686,8 +778,9 @@ void subtract(const ImageInput& science, const ImageInput& reference,
     if (!constant_variance || any_bad) {
         small = small_kernels(science, reference, n, r, model, plan, planes[kPN], planes[kPR],
                               pool, options.kernel_guard,
-                              options.exact_variance ? kTailEnergyExact : kTailEnergyFast,
-                              threads);
+                              options.exact_variance ? kVarianceToleranceExact
+                                                     : kVarianceToleranceFast,
+                              {variance_contrast(n), variance_contrast(r)}, threads);
     } else {
         pool.give(std::move(planes[kPN]));
         pool.give(std::move(planes[kPR]));

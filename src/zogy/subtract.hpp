@@ -38,7 +38,7 @@ struct SubtractOptions {
     bool blank_grown = false;  // also blank (NaN / 0) the pixels near bad ones (kNearBad)
     // false: V_D and V_S from kernels on a smaller grid, within 1e-7 x the variance planes'
     // contrast (faster; D, S, S_corr's numerator and the mask are unchanged)
-    bool exact_variance = true;
+    bool exact_variance = false;
     int threads = 1;
     // Spatial-grid cells (DESIGN section 5): the cell's padding frame and the whole exposure's
     // statistics, so a padded pixel gets the same value in every cell and in the whole image.

@@ -35,6 +35,10 @@ class Plan {
     void forward(Complex* buffer) const;
     // Inverse transform divided by rows * cols (numpy's convention), back into real rows.
     void inverse(Complex* buffer) const;
+    // The same without the division: for planes whose consumer scales them anyway (by
+    // scale()), which saves a pass over the plane. inverse() == inverse_unscaled() * scale().
+    void inverse_unscaled(Complex* buffer) const;
+    double scale() const { return 1.0 / static_cast<double>(rows_ * cols_); }
     // The forward transform of a real plane that is zero outside a small box (a PSF stamp, a
     // squared kernel): `box` holds the box, its pixel (cy, cx) goes to [0, 0] and the rest
     // wraps around the edges. Only the box's rows are transformed along x; the column pass is
@@ -76,6 +80,7 @@ class Plane {
         plan_->forward_box(box, cy, cx, data_.data());
     }
     void inverse() { plan_->inverse(data_.data()); }
+    void inverse_unscaled() { plan_->inverse_unscaled(data_.data()); }
 
   private:
     const Plan* plan_;
@@ -83,8 +88,9 @@ class Plane {
 };
 
 // Seconds for the "FFT floor" of one subtraction at this padded shape: 4 forward (two images,
-// two variance planes) and 4 inverse (D, S, V_D, V_S) transforms, run as independent tasks on
-// `threads` threads exactly as subtract() runs its transforms. Best of `repeats`.
+// two variance planes) and 4 inverse (D, S, V_D, V_S) transforms, unnormalised (a transform
+// alone, no pass over the plane besides), run as independent tasks on `threads` threads
+// exactly as subtract() runs its transforms. Best of `repeats`.
 double time_floor(std::size_t rows, std::size_t cols, int threads, int repeats);
 
 }  // namespace zogy::fft

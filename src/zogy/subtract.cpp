@@ -549,7 +549,8 @@ void squared_kernel_spectrum(const fft::Plane& small, const fft::Plan& small_pla
 }
 
 // V_D and V_S on the full grid for non-constant variance planes (paper section 3.3):
-// V_D = k_N^2 * V_N + k_R^2 * V_R and V_S likewise with kappa, returned in real space. Each
+// V_D = k_N^2 * V_N + k_R^2 * V_R and V_S likewise with kappa, returned in real space without
+// the inverse transform's scale (the caller applies it while cropping). Each
 // output's spectrum is the science side's product, then the reference side's added to it
 // (a + b: the same bits when the roles swap). At most five planes are alive.
 std::array<fft::Plane, 2> variance_planes(const std::array<const Prepared*, 2>& prepared,
@@ -626,7 +627,7 @@ std::array<fft::Plane, 2> variance_planes(const std::array<const Prepared*, 2>& 
         }
     }
     std::array<fft::Plane, 2> total = {std::move(*sum[0]), std::move(*sum[1])};
-    parallel_for(2, threads, [&](std::size_t i) { total[i].inverse(); });
+    parallel_for(2, threads, [&](std::size_t i) { total[i].inverse_unscaled(); });
     return total;
 }
 
@@ -678,12 +679,17 @@ void subtract(const ImageInput& science, const ImageInput& reference,
     const std::size_t inner_n = g.inner_rows * g.inner_cols;
 
     PlanePool pool(plan);
-    // The inner box of a plane into an output, divided by `divisor` on the way (F_D for D).
+    // The inner box of an unscaled inverse transform into an output: times the transform's
+    // scale, then divided by `divisor` (F_D for D), in one pass.
+    const double scale = plan.scale();
+    auto inner_row = [&](const fft::Plane& plane, std::size_t y) {
+        return plane.real() + (y + g.border_y) * plane.stride() + g.border_x;
+    };
     auto crop = [&](const fft::Plane& plane, double* target, double divisor) {
         for (std::size_t y = 0; y < g.inner_rows; ++y) {
-            const double* row = plane.real() + (y + g.border_y) * plane.stride() + g.border_x;
+            const double* row = inner_row(plane, y);
             for (std::size_t x = 0; x < g.inner_cols; ++x) {
-                target[y * g.inner_cols + x] = row[x] / divisor;
+                target[y * g.inner_cols + x] = (row[x] * scale) / divisor;
             }
         }
     };
@@ -761,7 +767,7 @@ void subtract(const ImageInput& science, const ImageInput& reference,
             return;
         }
         fft::Plane& plane = planes[task == 0 ? kN : kR];
-        plane.inverse();
+        plane.inverse_unscaled();
         if (task == 0) crop(plane, out.difference.data, fd);
         if (task == 1) crop(plane, out.score.data, 1.0);  // raw S: step 3 derives from it
     });
@@ -805,7 +811,7 @@ void subtract(const ImageInput& science, const ImageInput& reference,
         for (std::size_t x = 0; x < g.inner_cols; ++x) {
             const std::size_t o = y * g.inner_cols + x;
             const double s = out.score.data[o];
-            const double vs = vs_row != nullptr ? vs_row[x] : vs_constant;
+            const double vs = vs_row != nullptr ? vs_row[x] * scale : vs_constant;
             out.score_variance.data[o] = vs;
             out.scorr.data[o] = vs > 0.0 ? s / std::sqrt(vs) : 0.0;
             out.flux.data[o] = s / fs;
@@ -833,8 +839,7 @@ void subtract(const ImageInput& science, const ImageInput& reference,
                 return;
             }
             for (std::size_t y = 0; y < g.inner_rows; ++y) {
-                score_outputs(y, v[1].real() + (y + g.border_y) * v[1].stride() + g.border_x,
-                              0.0);
+                score_outputs(y, inner_row(v[1], y), 0.0);
             }
         });
     }

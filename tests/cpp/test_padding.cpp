@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "zogy/padding.hpp"
@@ -149,4 +151,58 @@ TEST_CASE("clipped statistics: masking bad values equals filtering them out, bit
     CHECK(std::fabs(copied.mean - 10.0) < 0.2);  // the outliers were clipped
     std::fill(bad.begin(), bad.end(), 1);
     CHECK_THROWS(stats::clipped_mean_std(values.data(), bad.data(), values.size(), "x"));
+}
+
+namespace {
+
+// docs/algorithm.md's clipped statistics written the plain way (filter, two-pass long double
+// moments per iteration): an independent derivation for the one-pass implementation.
+stats::MeanStd plain_clipped(std::vector<double> sel) {
+    auto moments = [](const std::vector<double>& v) {
+        long double sum = 0.0L;
+        for (double x : v) sum += x;
+        const long double mean = sum / static_cast<long double>(v.size());
+        long double ss = 0.0L;
+        for (double x : v) ss += (x - mean) * (x - mean);
+        return std::pair<double, double>{static_cast<double>(mean),
+                                         static_cast<double>(std::sqrt(ss / v.size()))};
+    };
+    auto [mean, std] = moments(sel);
+    for (int iteration = 0; iteration < 3; ++iteration) {
+        std::vector<double> next;
+        for (double x : sel) {
+            if (std::fabs(x - mean) <= 3.0 * std) next.push_back(x);
+        }
+        if (next.size() == sel.size() || next.empty()) break;
+        sel = std::move(next);
+        std::tie(mean, std) = moments(sel);
+    }
+    return {mean, std};
+}
+
+}  // namespace
+
+TEST_CASE("clipped statistics agree with the plain definition, incl. the far-list shortcut") {
+    rng::Counter c{0, 0, 0, 0};
+    auto normal = [&c]() {
+        c = rng::increment(c);
+        return rng::normal_at({3, 1}, c);
+    };
+    std::vector<std::vector<double>> cases;
+    std::vector<double> v(20000);
+    for (auto& x : v) x = 100.0 + 5.0 * normal();  // clean: later iterations use the list
+    cases.push_back(v);
+    for (std::size_t i = 0; i < v.size(); i += 37) v[i] = 1e4;  // bright outliers
+    cases.push_back(v);
+    for (auto& x : v) x = 2.0 * normal() / (0.3 + std::fabs(normal()));  // heavy tails
+    cases.push_back(v);
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = i % 2 ? 1.0 : 3.0;  // two values
+    cases.push_back(v);
+    cases.push_back(std::vector<double>(500, 7.25));  // constant
+    for (const auto& values : cases) {
+        const auto ours = stats::clipped_mean_std(values, "x");
+        const auto plain = plain_clipped(values);
+        CHECK(ours.mean == doctest::Approx(plain.mean).epsilon(1e-12));
+        CHECK(ours.std == doctest::Approx(plain.std).epsilon(1e-10));
+    }
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "errors.hpp"
 
@@ -92,25 +93,47 @@ double fill_value(const Fill& fill, std::int64_t y, std::int64_t x, bool inside)
 
 }  // namespace
 
+namespace {
+
+// Writes the fill of padded columns [j0, j1) of one grid row (exposure row ey) into `row`:
+// the padding outside the image, never a bad pixel inside it.
+void fill_padding(const Fill& fill, const Geometry& g, std::int64_t ey, std::size_t j0,
+                  std::size_t j1, double* row, std::vector<double>& noise) {
+    if (j1 <= j0) return;
+    if (fill.mode != FillMode::Noise) {
+        std::fill(row + j0, row + j1, fill_value(fill, ey, 0, false));
+        return;
+    }
+    // Noise is keyed by the exposure coordinate, not the position in this grid.
+    const std::int64_t ex0 = static_cast<std::int64_t>(j0) -
+                             static_cast<std::int64_t>(g.border_x) + g.origin_x;
+    noise.resize(j1 - j0);
+    rng::normals_along_row(fill.key, ey, ex0, j1 - j0, noise.data());
+    const double sd = std::sqrt(fill.noise_weight);  // as in fill_value: the same bits
+    for (std::size_t j = j0; j < j1; ++j) row[j] = fill.mean + sd * noise[j - j0];
+}
+
+}  // namespace
+
 void pad_image(ConstView image, const std::uint8_t* bad, const Geometry& g, const Fill& fill,
                double* out, std::size_t stride) {
     if (stride == 0) stride = g.cols;
+    std::vector<double> noise;
     for (std::size_t i = 0; i < g.rows; ++i) {
         const auto y = static_cast<std::int64_t>(i) - static_cast<std::int64_t>(g.border_y);
-        const bool row_inside = y >= 0 && y < static_cast<std::int64_t>(g.inner_rows);
-        for (std::size_t j = 0; j < g.cols; ++j) {
-            const auto x = static_cast<std::int64_t>(j) - static_cast<std::int64_t>(g.border_x);
-            const bool inside = row_inside && x >= 0 && x < static_cast<std::int64_t>(g.inner_cols);
-            double& target = out[i * stride + j];
-            // Noise is keyed by the exposure coordinate, not the position in this grid.
-            const std::int64_t ey = y + g.origin_y, ex = x + g.origin_x;
-            if (inside) {
-                const std::size_t k = static_cast<std::size_t>(y) * g.inner_cols +
-                                      static_cast<std::size_t>(x);
-                target = bad[k] ? fill_value(fill, ey, ex, true) : image.data[k];
-            } else {
-                target = fill_value(fill, ey, ex, false);
-            }
+        const std::int64_t ey = y + g.origin_y;
+        double* row = out + i * stride;
+        if (y < 0 || y >= static_cast<std::int64_t>(g.inner_rows)) {
+            fill_padding(fill, g, ey, 0, g.cols, row, noise);
+            continue;
+        }
+        fill_padding(fill, g, ey, 0, g.border_x, row, noise);
+        fill_padding(fill, g, ey, g.border_x + g.inner_cols, g.cols, row, noise);
+        const std::size_t k0 = static_cast<std::size_t>(y) * g.inner_cols;
+        for (std::size_t x = 0; x < g.inner_cols; ++x) {
+            const std::int64_t ex = static_cast<std::int64_t>(x) + g.origin_x;
+            row[g.border_x + x] = bad[k0 + x] ? fill_value(fill, ey, ex, true)
+                                              : image.data[k0 + x];
         }
     }
 }
@@ -119,13 +142,18 @@ void pad_variance(ConstView variance, const std::uint8_t* bad, const Geometry& g
                   double noise_weight, double* out, std::size_t stride) {
     if (stride == 0) stride = g.cols;
     for (std::size_t i = 0; i < g.rows; ++i) {
-        std::fill(out + i * stride, out + i * stride + g.cols, noise_weight);
-    }
-    if (variance.data == nullptr) return;  // a constant plane: the noise weight everywhere
-    for (std::size_t y = 0; y < g.inner_rows; ++y) {
+        double* row = out + i * stride;
+        const auto y = static_cast<std::int64_t>(i) - static_cast<std::int64_t>(g.border_y);
+        // A constant plane (no variance given) is the noise weight everywhere.
+        if (variance.data == nullptr || y < 0 || y >= static_cast<std::int64_t>(g.inner_rows)) {
+            std::fill(row, row + g.cols, noise_weight);
+            continue;
+        }
+        std::fill(row, row + g.border_x, noise_weight);
+        std::fill(row + g.border_x + g.inner_cols, row + g.cols, noise_weight);
+        const std::size_t k0 = static_cast<std::size_t>(y) * g.inner_cols;
         for (std::size_t x = 0; x < g.inner_cols; ++x) {
-            const std::size_t k = y * g.inner_cols + x;
-            if (!bad[k]) out[(y + g.border_y) * stride + x + g.border_x] = variance.data[k];
+            row[g.border_x + x] = bad[k0 + x] ? noise_weight : variance.data[k0 + x];
         }
     }
 }

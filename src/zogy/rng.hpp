@@ -39,6 +39,11 @@ double normal_at(const Key& key, const Counter& counter);
 // Counter of the exposure pixel (y, x): x in word 0, y in word 1, both as two's complement.
 Counter pixel_counter(std::int64_t y, std::int64_t x);
 
+// normal_at(key, pixel_counter(y, x0 + j)) for j < n into out[j], the same bits, computed a
+// batch at a time so that the pixels' independent chains of arithmetic overlap.
+void normals_along_row(const Key& key, std::int64_t y, std::int64_t x0, std::size_t n,
+                       double* out);
+
 // 64-bit digest of an image's shape, pixels and variance plane as given (NaNs canonical;
 // variance.data == nullptr when there is none), see docs/algorithm.md. Only input bits enter,
 // never a derived statistic whose last bit could depend on summation order.

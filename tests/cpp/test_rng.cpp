@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <tuple>
 #include <vector>
 
 #include "zogy/rng.hpp"
@@ -126,4 +128,18 @@ TEST_CASE("uniforms stay strictly inside (0, 1) at the extreme words") {
     CHECK(rng::uniform53(0) == 0x1.0p-53);
     CHECK(rng::uniform53(~0ULL) == 1.0 - 0x1.0p-53);
     CHECK(std::isfinite(rng::normal_from_words(0, 0)));
+}
+
+TEST_CASE("normals_along_row gives normal_at's bits, pixel by pixel") {
+    // Runs longer and shorter than a batch, negative coordinates, and x crossing 2^64 - 1 -> 0
+    // in the counter's first word.
+    const rng::Key key{11, 0xA5A5A5A5DEADBEEFULL};
+    for (const auto& [y, x0, n] : std::vector<std::tuple<std::int64_t, std::int64_t, std::size_t>>{
+             {0, 0, 1}, {-3, -40, 100}, {7, 1000, 33}, {-1, -5, 10}}) {
+        std::vector<double> batch(n);
+        rng::normals_along_row(key, y, x0, n, batch.data());
+        for (std::size_t j = 0; j < n; ++j) {
+            CHECK(batch[j] == rng::normal_at(key, rng::pixel_counter(y, x0 + std::int64_t(j))));
+        }
+    }
 }

@@ -3,7 +3,10 @@
 
 #include <complex>
 #include <cstddef>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 #include "view.hpp"
 
@@ -42,16 +45,37 @@ class Plan {
     // The forward transform of a real plane that is zero outside a small box (a PSF stamp, a
     // squared kernel): `box` holds the box, its pixel (cy, cx) goes to [0, 0] and the rest
     // wraps around the edges. Only the box's rows are transformed along x; the column pass is
-    // the full one: about half the cost of forward(). Same values as forward() of that plane
-    // to round-off, not bit for bit.
+    // pruned by decimation in frequency (fft.cpp) when rows() has a divisor at least as large
+    // as the box, else it is the full one. Same values as forward() of that plane to
+    // round-off, not bit for bit; the same bits on every call for buffers of one alignment.
     void forward_box(ConstView box, std::size_t cy, std::size_t cx, Complex* buffer) const;
 
   private:
+    // Column FFTs of length p for the decimated column pass of forward_box: from a scratch
+    // block of p rows of one chunk of columns (fft.cpp) into every (rows/p)-th row of a
+    // half spectrum.
+    struct ColumnPlans {
+        void* chunk = nullptr;  // a full chunk of columns
+        void* tail = nullptr;   // the narrower last chunk (null when the chunks fit exactly)
+    };
+
+    void transform_box_row(const double* src, std::size_t w, std::size_t cx, Complex* row) const;
+    void forward_box_full(ConstView box, std::size_t cy, std::size_t cx, Complex* buffer) const;
+    void forward_box_decimated(ConstView box, std::size_t cy, std::size_t cx, std::size_t p,
+                               Complex* buffer) const;
+    ColumnPlans column_plans(std::size_t p) const;
+
     std::size_t rows_, cols_;
     void* forward_plan_ = nullptr;
     void* inverse_plan_ = nullptr;
     void* row_plan_ = nullptr;     // 1-D in-place r2c of one row
     void* column_plan_ = nullptr;  // in-place c2c down every column of the half spectrum
+    std::vector<Complex> twiddles_;  // exp(-2 pi i m / rows), m = 0 .. rows - 1
+    // Planned on first use for each p: p follows the box height, which only the callers know.
+    // Entries are FFTW_ESTIMATE plans, a function of (shape, p) alone, so the memo cannot
+    // change any result; they live as long as the Plan.
+    mutable std::mutex column_plans_mutex_;
+    mutable std::map<std::size_t, ColumnPlans> column_plans_;
 };
 
 // A Plan for this shape from a small process-wide cache (16 shapes, least recently used out),

@@ -685,13 +685,13 @@ void subtract(const ImageInput& science, const ImageInput& reference,
     auto inner_row = [&](const fft::Plane& plane, std::size_t y) {
         return plane.real() + (y + g.border_y) * plane.stride() + g.border_x;
     };
+    auto crop_row = [&](const fft::Plane& plane, std::size_t y, double* target, double divisor) {
+        const double* row = inner_row(plane, y);
+        double* out_row = target + y * g.inner_cols;
+        for (std::size_t x = 0; x < g.inner_cols; ++x) out_row[x] = (row[x] * scale) / divisor;
+    };
     auto crop = [&](const fft::Plane& plane, double* target, double divisor) {
-        for (std::size_t y = 0; y < g.inner_rows; ++y) {
-            const double* row = inner_row(plane, y);
-            for (std::size_t x = 0; x < g.inner_cols; ++x) {
-                target[y * g.inner_cols + x] = (row[x] * scale) / divisor;
-            }
-        }
+        for (std::size_t y = 0; y < g.inner_rows; ++y) crop_row(plane, y, target, divisor);
     };
 
     // 1. D and S. The PSF and image transforms; D_hat and S_hat replace N_hat and R_hat; the
@@ -833,14 +833,9 @@ void subtract(const ImageInput& science, const ImageInput& reference,
     } else {
         auto v = variance_planes(prepared, *small, plan, g, threads, pool);
         pool.trim();
-        parallel_for(2, threads, [&](std::size_t i) {
-            if (i == 0) {
-                crop(v[0], out.difference_variance.data, fd * fd);
-                return;
-            }
-            for (std::size_t y = 0; y < g.inner_rows; ++y) {
-                score_outputs(y, inner_row(v[1], y), 0.0);
-            }
+        for_row_blocks(g.inner_rows, threads, [&](std::size_t, std::size_t y) {
+            crop_row(v[0], y, out.difference_variance.data, fd * fd);
+            score_outputs(y, inner_row(v[1], y), 0.0);
         });
     }
     small.reset();

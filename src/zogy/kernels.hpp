@@ -82,23 +82,30 @@ inline AtFrequency Model::at(Complex pn, Complex pr, double fx, double fy) const
     const double pr2 = norm2(pr);
     const double delta2 = a_n_ * pr2 + a_r_ * pn2;  // Delta^2
     constexpr double tau2 = kGuardThreshold * kGuardThreshold;
-    AtFrequency k;
-    if (guard_ && (pn2 < tau2 || pr2 < tau2)) k = guarded_at(fx, fy);
-    if (!(delta2 > 0.0)) return k;
+    const bool guarded = guard_ && (pn2 < tau2 || pr2 < tau2);
+    if (!(delta2 > 0.0)) return guarded ? guarded_at(fx, fy) : AtFrequency{};
     // One root and one division per frequency. Every factor below is symmetric in the roles,
     // so swapping N and R still swaps the kernels exactly; |P|^2 / Delta^2 is formed as
     // (|P|^2 / Delta) / Delta, which cannot overflow (|P|^2 <= Delta^2 / a).
     const double inv_delta = 1.0 / std::sqrt(delta2);
-    if (!k.guarded) {
-        k.k_n = pr * (w_.flux_r * inv_delta);  // eq. 13: F_R P_R / Delta
-        k.k_r = pn * (w_.flux_n * inv_delta);  //          F_N P_N / Delta
+    // Every member written once (no zero-filled temporary: this runs per frequency).
+    AtFrequency k{
+        pr * (w_.flux_r * inv_delta),  // eq. 13: k_N = F_R P_R / Delta
+        pn * (w_.flux_n * inv_delta),  //         k_R = F_N P_N / Delta
+        // Score kernels (eq. 12/17): F_N F_R^2 conj(P_N) |P_R|^2 / Delta^2 and twin.
+        std::conj(pn) * (score_coef_n_ * ((pr2 * inv_delta) * inv_delta)),
+        std::conj(pr) * (score_coef_r_ * ((pn2 * inv_delta) * inv_delta)),
+        // PSF of D (eq. 14): sqrt(a_N + a_R) P_N P_R / Delta.
+        mul(pn, pr) * (root_a_ * inv_delta),
+        flux_product2_ * (((pn2 * pr2) * inv_delta) * inv_delta),
+        false,
+    };
+    if (guarded) {
+        const AtFrequency g = guarded_at(fx, fy);
+        k.k_n = g.k_n;
+        k.k_r = g.k_r;
+        k.guarded = true;
     }
-    // Score kernels (eq. 12/17): F_N F_R^2 conj(P_N) |P_R|^2 / Delta^2 and twin.
-    k.kappa_n = std::conj(pn) * (score_coef_n_ * ((pr2 * inv_delta) * inv_delta));
-    k.kappa_r = std::conj(pr) * (score_coef_r_ * ((pn2 * inv_delta) * inv_delta));
-    // PSF of D (eq. 14): sqrt(a_N + a_R) P_N P_R / Delta.
-    k.psf_d = mul(pn, pr) * (root_a_ * inv_delta);
-    k.score_term = flux_product2_ * (((pn2 * pr2) * inv_delta) * inv_delta);
     return k;
 }
 

@@ -213,9 +213,11 @@ void crop_psf(const fft::Plane& padded, const fft::Plan& plan, MutView out) {
     }
 }
 
-// Peak working set of subtract() in padded real planes (8 bytes per pixel): at most 6 planes
-// in FFTW's in-place layout (slightly wider than the grid) are alive at once (the two PSF
-// spectra and four full-grid kernels); the small kernel grid and allocator add little.
+// Peak working set of subtract() in padded real planes (8 bytes per pixel), rounded up: at
+// most 5 planes in FFTW's in-place layout (slightly wider than the grid) are alive at once
+// (four full-grid kernels and a variance spectrum in exact mode; two variance spectra, two
+// sums and a product by default), and the bad-pixel masks, statistics and small kernel grids
+// add about half a plane.
 constexpr std::size_t kPeakPlanes = 6;
 
 void check_memory(const padding::Geometry& g) {
@@ -480,8 +482,9 @@ double variance_change_bound(const std::vector<fft::Plane>& ka, const fft::Plan&
 // The smallest grid, from four stamps wide and doubling (one doubling in exact mode), whose
 // kernels change V_D and V_S by less than `tolerance` when the grid doubles
 // (variance_change_bound with the images' variance `contrast`). The change from grid a to 2a
-// bounds a's distance to any larger grid to within a factor 2 (tails falling at least as
-// 1/r), hence the 2 below.
+// bounds a's distance to any larger grid to within a factor 2 when each doubling at least
+// halves the change (kernels whose energy beyond radius r falls at least as fast as 1/r),
+// hence the 2 below.
 // Past half the full grid, the full grid itself, from the full-grid PSF spectra the D and S
 // stage already made (`full_pn`, `full_pr`: they become k_N and k_R there, and go back to
 // `pool` otherwise). PSF stamps that cut the PSF off (narrower than ~8 sigma) leave far tails

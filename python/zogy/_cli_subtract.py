@@ -35,6 +35,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         help="flag pixels this close to the edge (mask bit 4)")  # fmt: skip
     parser.add_argument("--blank-near-bad", action="store_true",
                         help="set outputs to NaN near bad pixels too (mask bit 8)")  # fmt: skip
+    parser.add_argument("--exact-variance", action="store_true",
+                        help="variance planes from full-grid kernels (default: within 1e-6 "
+                             "relative, faster)")  # fmt: skip
     parser.add_argument("--threads", type=int, help="threads (results identical for any)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
     parser.set_defaults(func=run)
@@ -71,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
             reference_mask=_optional(args.ref_mask, "reference mask"),
             seed=args.seed, padding=args.padding, fft_size=args.fft_size, border=args.border,
             edge_width=args.edge_width, blank_near_bad=args.blank_near_bad,
-            threads=args.threads,
+            exact_variance=args.exact_variance, threads=args.threads,
         )  # fmt: skip
         io.write_result(args.output, result, header, overwrite=args.overwrite)
     except (io.FitsInputError, FileExistsError) as exc:

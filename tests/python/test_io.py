@@ -81,6 +81,23 @@ def test_round_trip_equals_the_in_memory_subtraction(files, pair, capsys):
     assert list(diff_wcs.wcs.ctype) == ["RA---TAN", "DEC--TAN"]
 
 
+def test_exact_variance_flag_reaches_the_subtraction(files, capsys, monkeypatch):
+    # On an image this small both modes use the full grid (same bits), so check the call.
+    from zogy import _cli_subtract
+
+    seen = []
+    real = _cli_subtract.api.subtract
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs.get("exact_variance"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_cli_subtract.api, "subtract", recording)
+    assert run_cli(_argv(files, "default.fits")) == 0
+    assert run_cli(_argv(files, "exact.fits", "--exact-variance")) == 0
+    assert seen == [False, True]
+
+
 def test_gaussian_psf_widths_instead_of_stamps(files, capsys):
     argv = ["subtract", str(files / "sci.fits"), str(files / "ref.fits"),
             "--psf-sigma", "2.5", "2.0", "-o", str(files / "g.fits")]  # fmt: skip

@@ -72,13 +72,30 @@ double sin_small(double phi) {
 
 }  // namespace
 
-Counter philox_block(const Key& key, const Counter& c) {
+namespace {
+
+// Inlined into the row loop of normals_along_row, so that consecutive pixels' rounds overlap
+// (a call per block serialises them: measured 38 ns a block).
+[[gnu::always_inline]] inline Counter philox(const Key& key, const Counter& c) {
     r123::Philox4x64 generator;
     r123::Philox4x64::ctr_type ctr = {{c[0], c[1], c[2], c[3]}};
     r123::Philox4x64::key_type k = {{key[0], key[1]}};
     const auto out = generator(ctr, k);
     return {out[0], out[1], out[2], out[3]};
 }
+
+// std::floor without the library call (the generic x86-64 target has no rounding
+// instruction): the same value for every finite x, up to the sign of a zero result, which
+// cos_two_pi_basic's arithmetic does not see.
+[[gnu::always_inline]] inline double floor_exact(double x) {
+    if (!(std::fabs(x) < 0x1.0p52)) return x;  // already an integer (or not finite)
+    const double t = static_cast<double>(static_cast<std::int64_t>(x));  // toward zero
+    return t > x ? t - 1.0 : t;
+}
+
+}  // namespace
+
+Counter philox_block(const Key& key, const Counter& c) { return philox(key, c); }
 
 Counter increment(Counter c) {
     for (auto& word : c) {
@@ -120,10 +137,10 @@ double log_basic(double u) {
 
 double cos_two_pi_basic(double u) {
     // u = k/4 + r with |r| <= 1/8; u - k/4 is exact (Sterbenz, or k = 0).
-    const double k = std::floor(u * 4.0 + 0.5);
+    const double k = floor_exact(u * 4.0 + 0.5);
     const double r = u - k * 0.25;
     const double phi = r * 6.283185307179586;  // |phi| <= pi/4
-    const double quadrant = k - 4.0 * std::floor(k * 0.25);
+    const double quadrant = k - 4.0 * floor_exact(k * 0.25);
     // Both series and a select, not a branch on the (random) quadrant: cheaper than the
     // mispredictions, and the same values.
     const double c = cos_small(phi), s = sin_small(phi);
@@ -162,7 +179,7 @@ void normals_along_row(const Key& key, std::int64_t y, std::int64_t x0, std::siz
         const std::size_t count = std::min(kBatch, n - start);
         for (std::size_t j = 0; j < count; ++j) {
             const auto x = x0 + static_cast<std::int64_t>(start + j);
-            const Counter block = philox_block(key, increment(pixel_counter(y, x)));
+            const Counter block = philox(key, increment(pixel_counter(y, x)));
             u1[j] = uniform53(block[0]);
             u2[j] = uniform53(block[1]);
         }

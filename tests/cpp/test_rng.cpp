@@ -69,6 +69,15 @@ TEST_CASE("basic-operation log and cos agree with libm to a few ulp") {
     CHECK(rng::log_basic(1.0) == 0.0);
     CHECK(rng::cos_two_pi_basic(0.5) == -1.0);
     CHECK(rng::cos_two_pi_basic(0.25) == doctest::Approx(0.0).epsilon(1e-17));
+    // Any finite argument, not only uniforms: negative, integral, half-integral and large
+    // values exercise the argument reduction's floor on both sides of zero.
+    for (double u : {-0.3, -1.0, -2.5, -7.125, 3.0, 12.375, -0.875, 1e15 + 0.25, -1e15 - 0.5,
+                     1e17, -1e17}) {
+        CAPTURE(u);
+        const double reduced = u - std::floor(u);  // exact for these values
+        CHECK(rng::cos_two_pi_basic(u) ==
+              doctest::Approx(std::cos(6.283185307179586 * reduced)).epsilon(1e-14));
+    }
 }
 
 TEST_CASE("normal deviates: mean, variance and tail fractions over 10^6 draws") {

@@ -9,9 +9,11 @@ variance planes from the exact ones); the FFT floor — 8 real 2-D FFTs of the s
 with the same FFTW and thread count (2 forward image, 2 forward variance, 4 inverse outputs:
 zogy._core.time_fft_floor); the zogy.reference time (one call); the ratios ours/floor and
 reference/ours; and the peak memory added by the first default call (VmHWM reset before it)
-against the budget inputs + outputs + 6 padded real planes. Ours, exact and the floor are the
-best of --repeats runs after one warm-up call, interleaved, so that the shared machine's fast
-and slow phases reach all three. This is not a test.
+against the budget inputs + outputs + 6 padded real planes. Times are the best of --repeats
+runs after one warm-up call. The floor is timed before and after every run, and ours/floor
+(exact/floor) is the median over the runs of the run's time divided by the mean of those two
+floors: the shared machine's speed changes every few seconds, and a ratio of two minima
+taken at different moments would mix its phases. This is not a test.
 """
 
 from __future__ import annotations
@@ -80,17 +82,24 @@ def measure(n: int, threads: int, repeats: int, with_reference: bool) -> dict:
     outputs = sum(getattr(result, f).nbytes for f in fields)
     result = None
     peak = peak_rss_bytes() - before
-    # Interleaved, best of each: this shared VM switches between fast and slow phases for
-    # seconds at a time, and a ratio of two minima taken minutes apart would mix phases.
-    times, exact_times, floors = [], [], []
+    # Paired: this shared VM switches between fast and slow phases every few seconds (the
+    # floor alone varies 0.22-0.45 s at 2048^2), so each run is divided by the mean of the
+    # floors timed just before and after it, and the ratio reported is the median of those.
+    def floor():
+        return _core.time_fft_floor(rows, cols, threads, 1)
+
+    times, exact_times, floors, ratios, exact_ratios = [], [], [floor()], [], []
     for _ in range(repeats):
         start = time.perf_counter()
         result = zogy.subtract(*args, **case, threads=threads)
         times.append(time.perf_counter() - start)
+        floors.append(floor())
+        ratios.append(times[-1] / ((floors[-2] + floors[-1]) / 2))
         start = time.perf_counter()
         exact = zogy.subtract(*args, **case, threads=threads, exact_variance=True)
         exact_times.append(time.perf_counter() - start)
-        floors.append(_core.time_fft_floor(rows, cols, threads, 1))
+        floors.append(floor())
+        exact_ratios.append(exact_times[-1] / ((floors[-2] + floors[-1]) / 2))
     variance_change = max(
         float(np.max(np.abs(getattr(result, f) - getattr(exact, f)) / getattr(exact, f)))
         for f in ("difference_variance", "score_variance")
@@ -98,6 +107,7 @@ def measure(n: int, threads: int, repeats: int, with_reference: bool) -> dict:
     out = dict(
         size=n, padded=[rows, cols], threads=threads, ours=min(times),
         exact=min(exact_times), variance_change=variance_change, floor=min(floors),
+        ratio=float(np.median(ratios)), exact_ratio=float(np.median(exact_ratios)),
         peak_bytes=peak, budget_bytes=outputs + 6 * rows * cols * 8,
     )  # fmt: skip
     if with_reference:
@@ -142,8 +152,8 @@ def main(argv=None) -> int:
         ref_ratio = f"{ref / row['ours']:.1f}" if ref else "-"
         padded = "x".join(map(str, row["padded"]))
         print(f"{n:>6} {padded:>11} {row['ours']:>8.3f} "
-              f"{row['floor']:>8.3f} {row['ours'] / row['floor']:>10.2f} "
-              f"{row['exact']:>8.3f} {row['exact'] / row['floor']:>11.2f} "
+              f"{row['floor']:>8.3f} {row['ratio']:>10.2f} "
+              f"{row['exact']:>8.3f} {row['exact_ratio']:>11.2f} "
               f"{row['variance_change']:>8.1e} {ref_s:>8} {ref_ratio:>8} "
               f"{row['peak_bytes'] / mib:>9.0f} {row['budget_bytes'] / mib:>8.0f} "
               f"{row['peak_bytes'] / row['budget_bytes']:>11.2f}", flush=True)

@@ -27,7 +27,8 @@ def test_bench_subtract_prints_every_ratio_at_a_tiny_size(tmp_path):
         assert column in header, column
     (row,) = json.loads((tmp_path / "rows.json").read_text())
     assert row["size"] == 96
-    for key in ("ours", "exact", "floor", "reference", "peak_bytes", "budget_bytes"):
+    for key in ("ours", "exact", "floor", "ratio", "exact_ratio", "reference", "peak_bytes",
+                "budget_bytes"):
         assert row[key] > 0, key
     assert row["variance_change"] <= 1e-6  # the default's documented accuracy
     assert row["max_rel_diff"] <= 1e-9  # ours agrees with the reference it is timed against

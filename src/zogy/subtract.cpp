@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "errors.hpp"
@@ -730,28 +731,40 @@ void subtract(const ImageInput& science, const ImageInput& reference,
     const fft::Complex* psf_r = planes[kPR].spectrum();
     fft::Complex* image_n = planes[kN].spectrum();  // becomes D_hat
     fft::Complex* image_r = planes[kR].spectrum();  // becomes S_hat
-    for_row_blocks(g.rows, threads, [&](std::size_t block, std::size_t ky) {
-        const double fy = kernels::frequency(ky, g.rows);
-        Sums sum = partial[block];  // a local copy the compiler can keep in registers
-        for (std::size_t kx = 0; kx < half; ++kx) {
-            const std::size_t i = ky * half + kx;
-            const auto k = model.at(psf_n[i], psf_r[i],
-                                    static_cast<double>(kx) / static_cast<double>(g.cols), fy);
-            const fft::Complex n_hat = image_n[i];
-            const fft::Complex r_hat = image_r[i];
-            // eq. 13 and eq. 12: D_hat = k_N N_hat - k_R R_hat, S_hat = kappa_N N_hat - ...
-            image_n[i] = kernels::mul(k.k_n, n_hat) - kernels::mul(k.k_r, r_hat);
-            image_r[i] = kernels::mul(k.kappa_n, n_hat) - kernels::mul(k.kappa_r, r_hat);
-            const double w = kernels::column_weight(kx, g.cols);
-            sum.score += w * k.score_term;
-            sum.k_n += w * kernels::norm2(k.k_n);
-            sum.k_r += w * kernels::norm2(k.k_r);
-            sum.kappa_n += w * kernels::norm2(k.kappa_n);
-            sum.kappa_r += w * kernels::norm2(k.kappa_r);
-            sum.guarded += k.guarded;
-        }
-        partial[block] = sum;
-    });
+    // The kernels' energies (Parseval) are only needed for constant variance planes; the loop
+    // is instantiated with and without them (they were a quarter of its time).
+    auto frequency_rows = [&](auto parseval) {
+        for_row_blocks(g.rows, threads, [&](std::size_t block, std::size_t ky) {
+            const double fy = kernels::frequency(ky, g.rows);
+            Sums sum = partial[block];  // a local copy the compiler can keep in registers
+            for (std::size_t kx = 0; kx < half; ++kx) {
+                const std::size_t i = ky * half + kx;
+                const auto k = model.at(psf_n[i], psf_r[i],
+                                        static_cast<double>(kx) / static_cast<double>(g.cols),
+                                        fy);
+                const fft::Complex n_hat = image_n[i];
+                const fft::Complex r_hat = image_r[i];
+                // eq. 13 and eq. 12: D_hat = k_N N_hat - k_R R_hat, S_hat = kappa_N N_hat - ...
+                image_n[i] = kernels::mul(k.k_n, n_hat) - kernels::mul(k.k_r, r_hat);
+                image_r[i] = kernels::mul(k.kappa_n, n_hat) - kernels::mul(k.kappa_r, r_hat);
+                const double w = kernels::column_weight(kx, g.cols);
+                sum.score += w * k.score_term;
+                sum.guarded += k.guarded;
+                if constexpr (decltype(parseval)::value) {
+                    sum.k_n += w * kernels::norm2(k.k_n);
+                    sum.k_r += w * kernels::norm2(k.k_r);
+                    sum.kappa_n += w * kernels::norm2(k.kappa_n);
+                    sum.kappa_r += w * kernels::norm2(k.kappa_r);
+                }
+            }
+            partial[block] = sum;
+        });
+    };
+    if (constant_variance) {
+        frequency_rows(std::true_type{});
+    } else {
+        frequency_rows(std::false_type{});
+    }
     Sums total;
     for (const Sums& s : partial) {
         total.score += s.score;

@@ -65,18 +65,25 @@ void check_psf(const ImageInput& in, const std::string& role) {
 void mark_bad(const ImageInput& in, const std::string& role, Prepared& p) {
     const std::size_t n = in.image.size();
     p.bad.resize(n);
+    // Local pointers and count: stores through a byte pointer may alias anything, so a count
+    // kept in `p` would be reloaded and stored for every pixel.
+    std::uint8_t* bad = p.bad.data();
+    const double* image = in.image.data;
+    std::size_t count = 0;
     for (std::size_t i = 0; i < n; ++i) {
         const bool masked = in.mask != nullptr && in.mask[i] != 0;
-        p.bad[i] = masked || !std::isfinite(in.image.data[i]) ? 1 : 0;
-        p.summary.bad_pixels += p.bad[i];
+        bad[i] = masked || !std::isfinite(image[i]) ? 1 : 0;
+        count += bad[i];
     }
-    require(p.summary.bad_pixels < n, role + ": every pixel is masked or non-finite");
+    p.summary.bad_pixels = count;
+    require(count < n, role + ": every pixel is masked or non-finite");
     if (in.variance.data == nullptr) return;
     const std::string name = role + "_variance";
     double low = std::numeric_limits<double>::infinity(), high = 0.0;
+    const double* variance = in.variance.data;
     for (std::size_t i = 0; i < n; ++i) {
-        if (p.bad[i]) continue;
-        const double v = in.variance.data[i];
+        if (bad[i]) continue;
+        const double v = variance[i];
         if (!(std::isfinite(v) && v > 0.0)) {  // message built only on failure: hot loop
             throw InvalidArgument(name + ": value " + std::to_string(v) +
                                   " at a good pixel; variances must be finite and > 0 " +

@@ -168,7 +168,7 @@ def subtract(
     exact_variance : bool
         False (default): compute the variance planes (``difference_variance``,
         ``score_variance`` and so ``scorr``, ``flux_err``) from kernels on the smallest grid
-        that keeps them within 1e-7 relative of the full-grid result (the grid grows with the
+        that keeps them within 1e-6 relative of the full-grid result (the grid grows with the
         variance planes' contrast and the kernels' tails; docs/algorithm.md). True: kernels on
         the full padded grid, exact to round-off, about a third slower for non-constant
         variance planes. Everything else is the same bits either way.

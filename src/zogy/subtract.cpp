@@ -308,7 +308,7 @@ struct SmallKernels {
 };
 
 // Relative error of V_D and V_S that small-grid kernels may cause: round-off in exact mode,
-// 1e-6 by default (exact_variance = false; the accuracy the issue asks of the fast path).
+// 1e-6 by default (exact_variance = false: the accuracy issue 5 allows for this shortcut).
 constexpr double kVarianceToleranceExact = 1e-14;
 constexpr double kVarianceToleranceFast = 1e-6;
 

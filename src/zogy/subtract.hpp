@@ -36,8 +36,9 @@ struct SubtractOptions {
     long long border_x = -1;
     bool kernel_guard = true;
     bool blank_grown = false;  // also blank (NaN / 0) the pixels near bad ones (kNearBad)
-    // false: V_D and V_S from kernels on a smaller grid, within 1e-7 x the variance planes'
-    // contrast (faster; D, S, S_corr's numerator and the mask are unchanged)
+    // false (default): V_D and V_S from kernels on the smallest grid certified to keep them
+    // within 1e-6 relative of the full grid's (D, S, S_corr's numerator and the mask are
+    // unchanged); true: the full grid, exact to round-off
     bool exact_variance = false;
     int threads = 1;
     // Spatial-grid cells (DESIGN section 5): the cell's padding frame and the whole exposure's

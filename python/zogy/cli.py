@@ -26,28 +26,29 @@ _LSST_KERNELS = {"kernel_guard": False, "fft_size": "pow2"}
 # --------------------------------------------------------------------------
 
 
-def _add_pair_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group(
-        "image pair", "default: the simulated LSST reverse scenario (zogy.simulate.make_pair)"
-    )
-    group.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        metavar="S",
-        help="simulation seed of the pair (reverse: of the first pair; default 0)",
-    )
-    group.add_argument(
+def _add_simulation_options(target, seed_help: str) -> None:
+    """--seed, --size and --notebook-noise of the simulated pair (demo and the studies)."""
+    target.add_argument("--seed", type=int, default=0, metavar="S", help=seed_help)
+    target.add_argument(
         "--size",
         type=int,
         nargs=2,
         metavar=("W", "H"),
         help="simulated image width and height in pixels (default 260 250)",
     )
-    group.add_argument(
+    target.add_argument(
         "--notebook-noise",
         action="store_true",
         help="the LSST test images' noise: uniform, the same field in both images, source margin 5",
+    )
+
+
+def _add_pair_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "image pair", "default: the simulated LSST reverse scenario (zogy.simulate.make_pair)"
+    )
+    _add_simulation_options(
+        group, "simulation seed of the pair (reverse: of the first pair; default 0)"
     )
     group.add_argument(
         "--science",
@@ -530,21 +531,7 @@ def _add_demo_parser(sub) -> None:
         metavar="N",
         help="simulated pairs in the swap test (default 5, as LSST)",
     )
-    parser.add_argument(
-        "--seed", type=int, default=0, metavar="S", help="simulation seed (default 0)"
-    )
-    parser.add_argument(
-        "--size",
-        type=int,
-        nargs=2,
-        metavar=("W", "H"),
-        help="simulated image width and height (default 260 250)",
-    )
-    parser.add_argument(
-        "--notebook-noise",
-        action="store_true",
-        help="the LSST test images' noise (uniform, correlated, margin 5)",
-    )
+    _add_simulation_options(parser, "simulation seed (default 0)")
     _add_run_options(parser, "zogy-demo")
     parser.set_defaults(func=_demo)
 

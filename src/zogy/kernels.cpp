@@ -9,10 +9,13 @@ namespace {
 constexpr double kPi = 3.141592653589793;
 }  // namespace
 
+long long signed_index(std::size_t k, std::size_t n) {
+    return k <= n / 2 ? static_cast<long long>(k)
+                      : static_cast<long long>(k) - static_cast<long long>(n);
+}
+
 double frequency(std::size_t k, std::size_t n) {
-    const double signed_k = k <= n / 2 ? static_cast<double>(k)
-                                       : static_cast<double>(k) - static_cast<double>(n);
-    return signed_k / static_cast<double>(n);
+    return static_cast<double>(signed_index(k, n)) / static_cast<double>(n);
 }
 
 double column_weight(std::size_t kx, std::size_t cols) {

@@ -61,6 +61,10 @@ class Model {
     double flux_zero_point_;
 };
 
+// Signed offset of index k on a periodic axis of n samples: 0 .. n/2, then -(n - 1 - n/2) ..
+// -1 (numpy's fftfreq order, and where a kernel centred at [0, 0] keeps its left half).
+long long signed_index(std::size_t k, std::size_t n);
+
 // Signed frequency (cycles per pixel) of index k on an axis of n samples, numpy's fftfreq.
 double frequency(std::size_t k, std::size_t n);
 

@@ -440,11 +440,6 @@ struct KernelChange {
 
 KernelChange squared_kernel_change(const fft::Plane& ka, const fft::Plan& a, const fft::Plane& kb,
                                    const fft::Plan& b) {
-    // Signed offset of index i on an axis of n samples: 0 .. n/2, then -(n - 1 - n/2) .. -1.
-    auto offset = [](std::size_t i, std::size_t n) {
-        return i <= n / 2 ? static_cast<long long>(i)
-                          : static_cast<long long>(i) - static_cast<long long>(n);
-    };
     auto index_in = [](long long off, std::size_t n) -> long long {  // -1: outside the grid
         const long long lo = -static_cast<long long>(n - 1 - n / 2);
         const long long hi = static_cast<long long>(n / 2);
@@ -453,9 +448,9 @@ KernelChange squared_kernel_change(const fft::Plane& ka, const fft::Plan& a, con
     };
     double net = 0.0, spread = 0.0, total = 0.0;
     for (std::size_t y = 0; y < b.rows(); ++y) {
-        const long long ya = index_in(offset(y, b.rows()), a.rows());
+        const long long ya = index_in(kernels::signed_index(y, b.rows()), a.rows());
         for (std::size_t x = 0; x < b.cols(); ++x) {
-            const long long xa = index_in(offset(x, b.cols()), a.cols());
+            const long long xa = index_in(kernels::signed_index(x, b.cols()), a.cols());
             const double vb = kb.at(y, x);
             const double va = ya < 0 || xa < 0 ? 0.0
                                                : ka.at(static_cast<std::size_t>(ya),

@@ -48,6 +48,17 @@ py::dict summary_dict(const ImageSummary& s) {
     return d;
 }
 
+// A numpy array over an image subtract() allocated, keeping its memory alive.
+DoubleArray owned_array(const OwnedPlane& plane) {
+    auto* keep = new std::shared_ptr<double>(plane.memory);
+    py::capsule owner(keep, [](void* p) { delete static_cast<std::shared_ptr<double>*>(p); });
+    const auto rows = static_cast<py::ssize_t>(plane.view.rows);
+    const auto cols = static_cast<py::ssize_t>(plane.view.cols);
+    return DoubleArray({rows, cols}, {cols * static_cast<py::ssize_t>(sizeof(double)),
+                                      static_cast<py::ssize_t>(sizeof(double))},
+                       plane.view.data, owner);
+}
+
 // (top, bottom, left, right, origin_y, origin_x) of a spatial-grid cell.
 padding::CellFrame cell_frame(const py::tuple& t) {
     if (t.size() != 6) throw InvalidArgument("cell: expected 6 integers");
@@ -109,23 +120,12 @@ void bind_subtract(py::module_& m) {
             if (science_summary) options.science_summary = summary_from(*science_summary);
             if (reference_summary) options.reference_summary = summary_from(*reference_summary);
 
-            // Outputs are allocated while the GIL is held, then filled without it.
+            // The PSF and mask outputs are allocated while the GIL is held, then filled
+            // without it; the images come from subtract() (its own planes).
             const std::size_t rows = n.image.rows, cols = n.image.cols;
-            DoubleArray difference = new_plane(rows, cols), difference_variance =
-                                                              new_plane(rows, cols);
-            DoubleArray score = new_plane(rows, cols), score_variance = new_plane(rows, cols);
-            DoubleArray scorr = new_plane(rows, cols), flux = new_plane(rows, cols);
-            DoubleArray flux_err = new_plane(rows, cols);
             DoubleArray psf = new_plane(n.psf.rows, n.psf.cols);
             ByteArray mask({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)});
             SubtractOutputs out;
-            out.difference = mutable_view(difference);
-            out.difference_variance = mutable_view(difference_variance);
-            out.score = mutable_view(score);
-            out.score_variance = mutable_view(score_variance);
-            out.scorr = mutable_view(scorr);
-            out.flux = mutable_view(flux);
-            out.flux_err = mutable_view(flux_err);
             out.psf = mutable_view(psf);
             out.mask = mask.mutable_data();
             {
@@ -134,13 +134,13 @@ void bind_subtract(py::module_& m) {
                 zogy::subtract(n, r, options, out);
             }
             py::dict d;
-            d["difference"] = difference;
-            d["difference_variance"] = difference_variance;
-            d["score"] = score;
-            d["score_variance"] = score_variance;
-            d["scorr"] = scorr;
-            d["flux"] = flux;
-            d["flux_err"] = flux_err;
+            d["difference"] = owned_array(out.difference);
+            d["difference_variance"] = owned_array(out.difference_variance);
+            d["score"] = owned_array(out.score);
+            d["score_variance"] = owned_array(out.score_variance);
+            d["scorr"] = owned_array(out.scorr);
+            d["flux"] = owned_array(out.flux);
+            d["flux_err"] = owned_array(out.flux_err);
             d["psf"] = psf;
             d["mask"] = mask;
             d["flux_zero_point"] = out.flux_zero_point;

@@ -105,6 +105,9 @@ class Plane {
     }
     void inverse() { plan_->inverse(data_.data()); }
     void inverse_unscaled() { plan_->inverse_unscaled(data_.data()); }
+    // The plane's memory handed over as `keep` doubles from its start (an output written
+    // there), the rest returned to the system; the plane is empty afterwards.
+    std::shared_ptr<double> release(std::size_t keep) { return data_.share_as<double>(keep); }
 
   private:
     const Plan* plan_;

@@ -21,13 +21,6 @@ double double_of(std::uint64_t b) {
     return v;
 }
 
-std::uint64_t splitmix64(std::uint64_t z) {
-    z += 0x9E3779B97F4A7C15ULL;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 // Taylor coefficients (-1)^k / (2k)! and (-1)^k / (2k+1)!, formed by the same chain of
 // divisions that zogy.reference uses, so both sides hold the same doubles.
 struct TrigCoefficients {
@@ -189,33 +182,34 @@ void normals_along_row(const Key& key, std::int64_t y, std::int64_t x0, std::siz
     }
 }
 
+Digest::Digest(std::size_t rows, std::size_t cols) : h_(0x243F6A8885A308D3ULL) {
+    h_ = splitmix64(h_ ^ static_cast<std::uint64_t>(rows));
+    h_ = splitmix64(h_ ^ static_cast<std::uint64_t>(cols));
+}
+
+void Digest::start_plane() {
+    for (std::uint64_t j = 0; j < 4; ++j) lane_[j] = splitmix64(h_ ^ j);
+}
+
+void Digest::end_plane() {
+    for (std::size_t j = 0; j < 4; ++j) h_ = splitmix64(h_ ^ lane_[j]);
+}
+
+void Digest::variance(bool given) { h_ = splitmix64(h_ ^ (given ? 1ULL : 0ULL)); }
+
 std::uint64_t digest(ConstView image, ConstView variance) {
-    constexpr std::uint64_t kCanonicalNaN = 0x7FF8000000000000ULL;
-    std::uint64_t h = 0x243F6A8885A308D3ULL;
-    // Four interleaved lanes (word i into lane i % 4), each a splitmix64 chain started from
-    // splitmix64(h ^ lane), folded into h in lane order: four independent chains run about
-    // four times faster than one, which waits on every multiply (docs/algorithm.md).
-    auto absorb = [&h](const double* values, std::size_t n) {
-        std::uint64_t lane[4];
-        for (std::uint64_t j = 0; j < 4; ++j) lane[j] = splitmix64(h ^ j);
-        auto word = [values](std::size_t i) {
-            const double v = values[i];
-            return std::isnan(v) ? kCanonicalNaN : bits_of(v);
-        };
+    Digest d(image.rows, image.cols);
+    auto absorb = [&d](const double* values, std::size_t n) {
+        d.start_plane();
         std::size_t i = 0;
-        for (; i + 4 <= n; i += 4) {
-            for (std::size_t j = 0; j < 4; ++j) lane[j] = splitmix64(lane[j] ^ word(i + j));
-        }
-        for (; i < n; ++i) lane[i % 4] = splitmix64(lane[i % 4] ^ word(i));
-        for (std::size_t j = 0; j < 4; ++j) h = splitmix64(h ^ lane[j]);
+        for (; i + 4 <= n; i += 4) d.add4(values + i);
+        for (; i < n; ++i) d.add(i, values[i]);
+        d.end_plane();
     };
-    h = splitmix64(h ^ static_cast<std::uint64_t>(image.rows));
-    h = splitmix64(h ^ static_cast<std::uint64_t>(image.cols));
     absorb(image.data, image.size());
-    const bool has_variance = variance.data != nullptr;
-    h = splitmix64(h ^ (has_variance ? 1ULL : 0ULL));
-    if (has_variance) absorb(variance.data, variance.size());
-    return h;
+    d.variance(variance.data != nullptr);
+    if (variance.data != nullptr) absorb(variance.data, variance.size());
+    return d.value();
 }
 
 }  // namespace zogy::rng

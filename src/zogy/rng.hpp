@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "view.hpp"
 
@@ -48,5 +49,40 @@ void normals_along_row(const Key& key, std::int64_t y, std::int64_t x0, std::siz
 // variance.data == nullptr when there is none), see docs/algorithm.md. Only input bits enter,
 // never a derived statistic whose last bit could depend on summation order.
 std::uint64_t digest(ConstView image, ConstView variance);
+
+// digest() fed a value at a time, for a pass that reads the pixels anyway (subtract.cpp's
+// scan of an input): begin(rows, cols), then for the image and, after variance(true), for the
+// variance plane: start_plane(), add(i, v) for i = 0, 1, ... in order, end_plane(). Then
+// value() == digest(image, variance).
+class Digest {
+  public:
+    Digest(std::size_t rows, std::size_t cols);
+    void start_plane();
+    // Word i of the plane goes to lane i % 4; four independent chains of multiplies instead
+    // of one. add4 takes words i .. i + 3 for i a multiple of 4 (lanes known at compile time).
+    void add(std::size_t i, double v) { mix(lane_[i % 4], v); }
+    void add4(const double* v) {
+        for (std::size_t j = 0; j < 4; ++j) mix(lane_[j], v[j]);
+    }
+    void end_plane();
+    void variance(bool given);
+    std::uint64_t value() const { return h_; }
+
+    static std::uint64_t splitmix64(std::uint64_t z) {
+        z += 0x9E3779B97F4A7C15ULL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        return z ^ (z >> 31);
+    }
+
+  private:
+    static void mix(std::uint64_t& lane, double v) {
+        std::uint64_t bits;
+        std::memcpy(&bits, &v, sizeof bits);
+        lane = splitmix64(lane ^ (v != v ? 0x7FF8000000000000ULL : bits));  // NaNs canonical
+    }
+    std::uint64_t h_;
+    std::uint64_t lane_[4] = {0, 0, 0, 0};
+};
 
 }  // namespace zogy::rng

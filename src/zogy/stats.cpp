@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "errors.hpp"
@@ -9,41 +10,6 @@
 namespace zogy::stats {
 
 namespace {
-
-// Sums of the kept values in four lanes by rank: the k-th kept value goes to lane k % 4, and
-// the lanes add up as (l0 + l1) + (l2 + l3). Four independent chains of additions instead of
-// one (the clipped statistics were a tenth of a 2048^2 subtraction, waiting on one add at a
-// time). The lanes depend only on the sequence of kept values, so masking a value and leaving
-// it out give the same bits, on any machine and for any thread count.
-struct LaneSums {
-    double lane[4] = {0.0, 0.0, 0.0, 0.0};
-    std::size_t count = 0;
-    // Adds v if kept. A select, not a product (a NaN at a bad pixel never enters); adding +0.0
-    // leaves a lane unchanged (lanes start at +0.0, so none is ever -0.0).
-    void add(bool keep, double v) {
-        lane[count % 4] += keep ? v : 0.0;
-        count += keep;
-    }
-    double total() const { return (lane[0] + lane[1]) + (lane[2] + lane[3]); }
-};
-
-// Mean and population std of the values not excluded, in one pass: deviations from the first
-// of them (a value of the data, so the squares stay in range wherever the data do).
-MeanStd kept_moments(const double* values, const std::uint8_t* excluded, std::size_t n,
-                     std::size_t count) {
-    std::size_t first = 0;
-    while (excluded[first]) ++first;  // the caller checked that count > 0
-    const double centre = values[first];
-    LaneSums d, d2;
-    for (std::size_t i = 0; i < n; ++i) {
-        const double v = values[i] - centre;
-        d.add(excluded[i] == 0, v);
-        d2.add(excluded[i] == 0, v * v);
-    }
-    const double shift = d.total() / static_cast<double>(count);
-    const double variance = d2.total() / static_cast<double>(count) - shift * shift;
-    return MeanStd{centre + shift, std::sqrt(std::max(0.0, variance))};
-}
 
 // Sums over the kept values about a centre, for one clipping iteration.
 struct ClipSums {
@@ -59,18 +25,17 @@ struct ClipSums {
 std::size_t clip_all(const double* values, std::uint8_t* excluded, std::size_t n, double mean,
                      double limit, ClipSums& sums, std::vector<std::size_t>& far) {
     const double bound = limit * (5.0 / 6.0);
-    LaneSums d, d2;
+    MomentSums kept(mean);
     far.clear();
     for (std::size_t i = 0; i < n; ++i) {
         const double v = values[i] - mean;
         const bool keep = excluded[i] == 0 && std::fabs(v) <= limit;
         excluded[i] = keep ? 0 : 1;
-        d.add(keep, v);
-        d2.add(keep, v * v);
+        kept.add(keep, values[i]);
         if (keep && std::fabs(v) > bound) far.push_back(i);
     }
-    sums = ClipSums{mean, bound, d.total(), d2.total()};
-    return d.count;
+    sums = ClipSums{mean, bound, kept.sum(), kept.sum_squares()};
+    return kept.count();
 }
 
 // A clipping pass over the far list only (its caller checked that nothing else can go):
@@ -97,18 +62,33 @@ std::size_t clip_listed(const double* values, std::uint8_t* excluded,
 
 }  // namespace
 
+MeanStd MomentSums::moments() const {
+    // Deviations from a value of the data: the squares stay in range wherever the data do.
+    const double count = static_cast<double>(count_);
+    const double shift = sum() / count;
+    const double variance = sum_squares() / count - shift * shift;
+    return MeanStd{centre_ + shift, std::sqrt(std::max(0.0, variance))};
+}
+
 MeanStd clipped_mean_std(const double* values, const std::uint8_t* bad, std::size_t n,
-                         const char* what) {
-    // excluded[i]: bad, or clipped in an earlier iteration (nested clipping).
-    std::vector<std::uint8_t> excluded(bad, bad + n);
-    std::size_t count = 0;
-    for (std::size_t i = 0; i < n; ++i) count += bad[i] == 0;
+                         const char* what, const MomentSums* first) {
+    std::optional<MomentSums> measured;
+    if (first == nullptr) {
+        std::size_t start = 0;
+        while (start < n && bad[start]) ++start;
+        measured.emplace(start < n ? values[start] : 0.0);
+        for (std::size_t i = 0; i < n; ++i) measured->add(bad[i] == 0, values[i]);
+        first = &*measured;
+    }
+    std::size_t count = first->count();
     if (count == 0) {
         throw InvalidArgument(std::string(what) +
                               ": no good pixels to estimate statistics from (all masked or "
                               "non-finite)");
     }
-    MeanStd ms = kept_moments(values, excluded.data(), n, count);
+    MeanStd ms = first->moments();
+    // excluded[i]: bad, or clipped in an earlier iteration (nested clipping).
+    std::vector<std::uint8_t> excluded(bad, bad + n);
     // Each iteration clips about the current mean. A full pass sums, over the values it keeps,
     // the deviations d = v - c from its centre c and their squares (mean = c + sum(d) / n,
     // std^2 = sum(d^2) / n - (sum(d) / n)^2: accurate, c being close to the mean), and lists

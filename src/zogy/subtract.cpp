@@ -61,39 +61,120 @@ void check_psf(const ImageInput& in, const std::string& role) {
                 "; it must be finite and > 0 to normalise it");
 }
 
-// Bad pixels (masked or non-finite) and the checks on the variance at the good ones.
-void mark_bad(const ImageInput& in, const std::string& role, Prepared& p) {
+// What one pass over an input's pixels and one over its variance plane give besides the bad
+// pixels and the variance checks, when the image's own statistics are wanted: the first
+// moments of both clipped statistics (about the first good value, as the clipping's first
+// iteration takes them) and the digest. Passes of their own over the same data were a quarter
+// of the statistics' time at 2048^2; the values are the same bits.
+struct ScanSums {
+    std::optional<stats::MomentSums> image, variance;
+    bool variance_constant = false;  // every good pixel's variance equals the first one's
+    double variance_first = 0.0;
+    std::uint64_t digest = 0;
+};
+
+// Index of the first pixel neither masked nor non-finite, n if there is none.
+std::size_t first_good_pixel(const ImageInput& in) {
     const std::size_t n = in.image.size();
+    std::size_t i = 0;
+    while (i < n && ((in.mask != nullptr && in.mask[i] != 0) || !std::isfinite(in.image.data[i]))) {
+        ++i;
+    }
+    return i;
+}
+
+// Calls visit(i) for i = 0 .. n - 1 in order, and block(i) after each aligned run of four
+// (i = 0, 4, 8, ...; the lanes of a digest) or tail(i) for each of the last n % 4.
+template <typename Visit, typename Block, typename Tail>
+void in_fours(std::size_t n, Visit&& visit, Block&& block, Tail&& tail) {
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        for (std::size_t j = 0; j < 4; ++j) visit(i + j);
+        block(i);
+    }
+    for (; i < n; ++i) {
+        visit(i);
+        tail(i);
+    }
+}
+
+// Bad pixels (masked or non-finite), the checks on the variance at the good ones and, with
+// kMeasure, the ScanSums.
+template <bool kMeasure>
+void scan(const ImageInput& in, const std::string& role, Prepared& p, ScanSums& sums) {
+    const std::size_t n = in.image.size();
+    const std::size_t first = first_good_pixel(in);
+    require(first < n, role + ": every pixel is masked or non-finite");
     p.bad.resize(n);
     // Local pointers and count: stores through a byte pointer may alias anything, so a count
     // kept in `p` would be reloaded and stored for every pixel.
     std::uint8_t* bad = p.bad.data();
     const double* image = in.image.data;
+    const std::uint8_t* mask = in.mask;
     std::size_t count = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        const bool masked = in.mask != nullptr && in.mask[i] != 0;
-        bad[i] = masked || !std::isfinite(image[i]) ? 1 : 0;
-        count += bad[i];
-    }
+    stats::MomentSums image_sums(image[first]);
+    rng::Digest digest(in.image.rows, in.image.cols);
+    digest.start_plane();
+    in_fours(
+        n,
+        [&](std::size_t i) {
+            const double v = image[i];
+            const bool b = (mask != nullptr && mask[i] != 0) || !std::isfinite(v);
+            bad[i] = b ? 1 : 0;
+            count += b;
+            if constexpr (kMeasure) image_sums.add(!b, v);
+        },
+        [&](std::size_t i) {
+            if constexpr (kMeasure) digest.add4(image + i);
+        },
+        [&](std::size_t i) {
+            if constexpr (kMeasure) digest.add(i, image[i]);
+        });
+    digest.end_plane();
     p.summary.bad_pixels = count;
-    require(count < n, role + ": every pixel is masked or non-finite");
-    if (in.variance.data == nullptr) return;
-    const std::string name = role + "_variance";
-    double low = std::numeric_limits<double>::infinity(), high = 0.0;
-    const double* variance = in.variance.data;
-    for (std::size_t i = 0; i < n; ++i) {
-        if (bad[i]) continue;
-        const double v = variance[i];
-        if (!(std::isfinite(v) && v > 0.0)) {  // message built only on failure: hot loop
-            throw InvalidArgument(name + ": value " + std::to_string(v) +
+    digest.variance(in.variance.data != nullptr);
+    if (in.variance.data != nullptr) {
+        const double* variance = in.variance.data;
+        const double v0 = variance[first];
+        stats::MomentSums variance_sums(v0);
+        bool valid = true, constant = true;
+        double low = std::numeric_limits<double>::infinity(), high = 0.0;
+        digest.start_plane();
+        in_fours(
+            n,
+            [&](std::size_t i) {
+                const double v = variance[i];
+                const bool good = bad[i] == 0;
+                valid &= !good || (std::isfinite(v) && v > 0.0);
+                low = good ? std::min(low, v) : low;
+                high = good ? std::max(high, v) : high;
+                if constexpr (kMeasure) {
+                    constant &= !good || v == v0;
+                    variance_sums.add(good, v);
+                }
+            },
+            [&](std::size_t i) {
+                if constexpr (kMeasure) digest.add4(variance + i);
+            },
+            [&](std::size_t i) {
+                if constexpr (kMeasure) digest.add(i, variance[i]);
+            });
+        digest.end_plane();
+        if (!valid) {  // the first offending value, for the message: on failure only
+            std::size_t i = 0;
+            while (bad[i] || (std::isfinite(variance[i]) && variance[i] > 0.0)) ++i;
+            throw InvalidArgument(role + "_variance: value " + std::to_string(variance[i]) +
                                   " at a good pixel; variances must be finite and > 0 " +
                                   "(mask the pixel instead)");
         }
-        low = std::min(low, v);
-        high = std::max(high, v);
+        p.variance_min = low;
+        p.variance_max = high;
+        sums.variance.emplace(variance_sums);
+        sums.variance_constant = constant;
+        sums.variance_first = v0;
     }
-    p.variance_min = low;
-    p.variance_max = high;
+    sums.image.emplace(image_sums);
+    sums.digest = digest.value();
 }
 
 // max / min of the padded variance plane of one image (its given variances and the noise
@@ -105,27 +186,28 @@ double variance_contrast(const Prepared& p) {
 }
 
 // Noise weight, fill mean and digest of an image from its own pixels (DESIGN section 2).
-void measure(const ImageInput& in, const std::string& role, Prepared& p) {
+void measure(const ImageInput& in, const std::string& role, const ScanSums& sums,
+             Prepared& p) {
     const std::size_t n = in.image.size();
     const std::uint8_t* bad = p.bad.data();
     if (in.variance.data != nullptr) {
         const std::string name = role + "_variance";
-        const double* v = in.variance.data;
-        std::size_t first = 0;
-        while (bad[first]) ++first;  // mark_bad guarantees a good pixel
-        bool constant = true;
-        for (std::size_t i = first; i < n && constant; ++i) constant = bad[i] || v[i] == v[first];
         // A constant plane's weight is its value exactly (a mean could round it), which lets
         // the variance outputs skip their convolutions.
         p.summary.noise_weight =
-            constant ? v[first] : stats::clipped_mean_std(v, bad, n, name.c_str()).mean;
+            sums.variance_constant
+                ? sums.variance_first
+                : stats::clipped_mean_std(in.variance.data, bad, n, name.c_str(),
+                                          &*sums.variance)
+                      .mean;
     } else {
         const double sigma =
             stats::robust_sigma(stats::good_values(in.image, bad), role.c_str());
         p.summary.noise_weight = sigma * sigma;
     }
-    p.summary.fill_mean = stats::clipped_mean_std(in.image.data, bad, n, role.c_str()).mean;
-    p.summary.digest = rng::digest(in.image, in.variance);
+    p.summary.fill_mean =
+        stats::clipped_mean_std(in.image.data, bad, n, role.c_str(), &*sums.image).mean;
+    p.summary.digest = sums.digest;
 }
 
 // True when the padded variance plane is the noise weight everywhere.
@@ -145,7 +227,12 @@ Prepared prepare(const ImageInput& in, const std::string& role,
     check_psf(in, role);
     require(std::isfinite(in.flux_scale) && in.flux_scale > 0.0,
             "flux_scales: the " + role + " flux scale must be finite and > 0");
-    mark_bad(in, role, p);
+    ScanSums sums;
+    if (given) {
+        scan<false>(in, role, p, sums);
+    } else {
+        scan<true>(in, role, p, sums);
+    }
 
     double psf_sum = 0.0;
     for (std::size_t i = 0; i < in.psf.size(); ++i) psf_sum += in.psf.data[i];
@@ -169,14 +256,16 @@ Prepared prepare(const ImageInput& in, const std::string& role,
         require(std::isfinite(given->noise_weight) && given->noise_weight > 0.0,
                 role + ": the given noise weight must be finite and > 0");
     } else {
-        measure(in, role, p);
+        measure(in, role, sums, p);
     }
     // Values near the double range overflow the statistics; say so instead of returning NaNs.
     require(std::isfinite(p.summary.noise_weight) && std::isfinite(p.summary.fill_mean),
             role + ": pixel or variance values overflow double precision statistics (|x| up "
                    "to ~1e150 is safe); rescale the image and its variance");
     p.variance_view = in.variance;
-    p.constant_variance = variance_is_constant(in, p);
+    // A measured constant plane's weight is its value (measure()).
+    p.constant_variance = given ? variance_is_constant(in, p)
+                                : in.variance.data == nullptr || sums.variance_constant;
     return p;
 }
 
@@ -221,12 +310,13 @@ void crop_psf(const fft::Plane& padded, const fft::Plan& plan, MutView out) {
     }
 }
 
-// Peak working set of subtract() in padded real planes (8 bytes per pixel), rounded up: at
-// most 5 planes in FFTW's in-place layout (slightly wider than the grid) are alive at once
-// (four full-grid kernels and a variance spectrum in exact mode; two variance spectra, two
-// sums and a product by default), and the bad-pixel masks, statistics and small kernel grids
-// add about half a plane.
-constexpr std::size_t kPeakPlanes = 6;
+// Peak memory of subtract(), its outputs included, in padded real planes (8 bytes per pixel),
+// rounded up: D and S (outputs in their own planes) and at most 5 working planes in FFTW's
+// in-place layout (slightly wider than the grid) are alive at once (four full-grid kernels and
+// a variance spectrum in exact mode; two variance spectra, two sums and a product by default);
+// the other five outputs reuse working planes; the bad-pixel masks, statistics and small kernel
+// grids add about half a plane.
+constexpr std::size_t kPeakPlanes = 8;
 
 void check_memory(const padding::Geometry& g) {
     const double bytes = static_cast<double>(g.rows) * static_cast<double>(g.cols + 2) * 8.0 *
@@ -642,8 +732,9 @@ std::array<fft::Plane, 2> variance_planes(const std::array<const Prepared*, 2>& 
 ImageSummary summarise(const ImageInput& image, const std::string& role) {
     require(image.image.rows > 0 && image.image.cols > 0, role + ": the image is empty");
     Prepared p;
-    mark_bad(image, role, p);
-    measure(image, role, p);
+    ScanSums sums;
+    scan<true>(image, role, p, sums);
+    measure(image, role, sums, p);
     return p.summary;
 }
 
@@ -685,19 +776,27 @@ void subtract(const ImageInput& science, const ImageInput& reference,
     const std::size_t inner_n = g.inner_rows * g.inner_cols;
 
     PlanePool pool(plan);
-    // The inner box of an unscaled inverse transform into an output: times the transform's
-    // scale, then divided by `divisor` (F_D for D), in one pass.
     const double scale = plan.scale();
     auto inner_row = [&](const fft::Plane& plane, std::size_t y) {
         return plane.real() + (y + g.border_y) * plane.stride() + g.border_x;
     };
-    auto crop_row = [&](const fft::Plane& plane, std::size_t y, double* target, double divisor) {
-        const double* row = inner_row(plane, y);
-        double* out_row = target + y * g.inner_cols;
-        for (std::size_t x = 0; x < g.inner_cols; ++x) out_row[x] = (row[x] * scale) / divisor;
+    // The inner box of an unscaled inverse transform, times the transform's scale and divided
+    // by `divisor` (F_D for D), moved to the start of its plane as an inner-shaped row-major
+    // image: in place and in order (every value moves to a lower address, so it is read before
+    // anything overwrites it), hence one thread per plane.
+    auto compact = [&](fft::Plane& plane, double divisor) {
+        double* base = plane.real();
+        for (std::size_t y = 0; y < g.inner_rows; ++y) {
+            const double* row = inner_row(plane, y);
+            double* out_row = base + y * g.inner_cols;
+            for (std::size_t x = 0; x < g.inner_cols; ++x) out_row[x] = (row[x] * scale) / divisor;
+        }
     };
-    auto crop = [&](const fft::Plane& plane, double* target, double divisor) {
-        for (std::size_t y = 0; y < g.inner_rows; ++y) crop_row(plane, y, target, divisor);
+    // A plane's memory as an output (after compact(), or to be written in the inner shape).
+    auto output = [&](fft::Plane&& plane) {
+        std::shared_ptr<double> memory = plane.release(inner_n);
+        double* data = memory.get();
+        return OwnedPlane{std::move(memory), MutView{data, g.inner_rows, g.inner_cols}};
     };
 
     // 1. D and S. The PSF and image transforms; D_hat and S_hat replace N_hat and R_hat; the
@@ -786,11 +885,10 @@ void subtract(const ImageInput& science, const ImageInput& reference,
         }
         fft::Plane& plane = planes[task == 0 ? kN : kR];
         plane.inverse_unscaled();
-        if (task == 0) crop(plane, out.difference.data, fd);
-        if (task == 1) crop(plane, out.score.data, 1.0);  // raw S: step 3 derives from it
+        compact(plane, task == 0 ? fd : 1.0);  // raw S: step 3 derives from it
     });
-    pool.give(std::move(planes[kN]));
-    pool.give(std::move(planes[kR]));
+    out.difference = output(std::move(planes[kN]));
+    out.score = output(std::move(planes[kR]));
 
     // 2. Output mask: bad pixels, then everything a bad pixel's fill reaches through the D and
     //    S kernels of its image (kernels in real space, needed for step 3 as well).
@@ -825,18 +923,26 @@ void subtract(const ImageInput& science, const ImageInput& reference,
     // 3. Variance planes of D and S, and what derives from S and V_S, in the caller's buffers.
     //    One pass per output row, straight from the V_S plane when there is one.
     const double nan = std::numeric_limits<double>::quiet_NaN();
+    // Outputs written in the inner shape take planes no later stage needs (spare ones first).
+    auto take_score_outputs = [&] {
+        out.scorr = output(pool.take());
+        out.flux = output(pool.take());
+        out.flux_err = output(pool.take());
+    };
     auto score_outputs = [&](std::size_t y, const double* vs_row, double vs_constant) {
         for (std::size_t x = 0; x < g.inner_cols; ++x) {
             const std::size_t o = y * g.inner_cols + x;
-            const double s = out.score.data[o];
+            const double s = out.score.view.data[o];
             const double vs = vs_row != nullptr ? vs_row[x] * scale : vs_constant;
-            out.score_variance.data[o] = vs;
-            out.scorr.data[o] = vs > 0.0 ? s / std::sqrt(vs) : 0.0;
-            out.flux.data[o] = s / fs;
-            out.flux_err.data[o] = vs > 0.0 ? std::sqrt(vs) / fs : nan;
+            out.scorr.view.data[o] = vs > 0.0 ? s / std::sqrt(vs) : 0.0;
+            out.flux.view.data[o] = s / fs;
+            out.flux_err.view.data[o] = vs > 0.0 ? std::sqrt(vs) / fs : nan;
         }
     };
     if (constant_variance) {
+        out.difference_variance = output(pool.take());
+        out.score_variance = output(pool.take());
+        take_score_outputs();
         pool.trim();
         // sum over x of k(x)^2 = (1 / pixels) sum over f of |k_hat(f)|^2 (Parseval); written
         // as a + b with a the science side, so swapping the roles gives the same bits.
@@ -844,17 +950,22 @@ void subtract(const ImageInput& science, const ImageInput& reference,
                           r.summary.noise_weight * (total.k_r / pixels);
         const double vs = n.summary.noise_weight * (total.kappa_n / pixels) +
                           r.summary.noise_weight * (total.kappa_r / pixels);
-        std::fill(out.difference_variance.data, out.difference_variance.data + inner_n,
+        std::fill(out.difference_variance.view.data, out.difference_variance.view.data + inner_n,
                   vd / (fd * fd));
+        std::fill(out.score_variance.view.data, out.score_variance.view.data + inner_n, vs);
         for_row_blocks(g.inner_rows, threads,
                        [&](std::size_t, std::size_t y) { score_outputs(y, nullptr, vs); });
     } else {
         auto v = variance_planes(prepared, *small, plan, g, threads, pool);
+        take_score_outputs();
         pool.trim();
+        // Straight from the V_S plane, before it is compacted into its output.
         for_row_blocks(g.inner_rows, threads, [&](std::size_t, std::size_t y) {
-            crop_row(v[0], y, out.difference_variance.data, fd * fd);
             score_outputs(y, inner_row(v[1], y), 0.0);
         });
+        parallel_for(2, threads, [&](std::size_t i) { compact(v[i], i == 0 ? fd * fd : 1.0); });
+        out.difference_variance = output(std::move(v[0]));
+        out.score_variance = output(std::move(v[1]));
     }
     small.reset();
 
@@ -866,10 +977,10 @@ void subtract(const ImageInput& science, const ImageInput& reference,
             for (std::size_t x = 0; x < g.inner_cols; ++x) {
                 const std::size_t o = y * g.inner_cols + x;
                 if ((out.mask[o] & blank_bits) == 0) continue;
-                out.difference.data[o] = out.difference_variance.data[o] = nan;
-                out.score.data[o] = out.score_variance.data[o] = nan;
-                out.flux.data[o] = out.flux_err.data[o] = nan;
-                out.scorr.data[o] = 0.0;
+                out.difference.view.data[o] = out.difference_variance.view.data[o] = nan;
+                out.score.view.data[o] = out.score_variance.view.data[o] = nan;
+                out.flux.view.data[o] = out.flux_err.view.data[o] = nan;
+                out.scorr.view.data[o] = 0.0;
             }
         });
     }

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -47,10 +48,19 @@ struct SubtractOptions {
     std::optional<ImageSummary> science_summary, reference_summary;
 };
 
-// Caller-owned output buffers (inner shape; psf has the science PSF's stamp shape) and the
-// scalars the subtraction fills in.
+// An output image subtract() allocates: `view` (inner shape, row-major) points into `memory`.
+struct OwnedPlane {
+    std::shared_ptr<double> memory;
+    MutView view;
+};
+
+// The outputs: the seven images are subtract()'s own (most are planes of its working set,
+// compacted in place: an output in a fresh buffer would cost page faults and a copy); psf (the
+// science PSF's stamp shape) and mask (inner shape) are the caller's buffers. And the scalars
+// the subtraction fills in.
 struct SubtractOutputs {
-    MutView difference, difference_variance, score, score_variance, scorr, flux, flux_err, psf;
+    OwnedPlane difference, difference_variance, score, score_variance, scorr, flux, flux_err;
+    MutView psf;
     std::uint8_t* mask = nullptr;
 
     double flux_zero_point = 0.0;

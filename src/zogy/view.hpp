@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <new>
@@ -42,12 +43,31 @@ class AlignedBuffer {
         if (huge) madvise(p, bytes, MADV_HUGEPAGE);  // advice only: failure changes nothing
 #endif
         data_.reset(static_cast<T*>(p));
+        bytes_ = bytes;
     }
     T* data() { return data_.get(); }
     const T* data() const { return data_.get(); }
     std::size_t size() const { return size_; }
     T& operator[](std::size_t i) { return data_.get()[i]; }
     const T& operator[](std::size_t i) const { return data_.get()[i]; }
+
+    // Hands the memory over (the buffer is empty afterwards) to hold `keep` values of type U
+    // from its start; whole pages beyond them go back to the system: an output that reuses a
+    // working buffer slightly larger than itself.
+    template <typename U>
+    std::shared_ptr<U> share_as(std::size_t keep) {
+        char* base = reinterpret_cast<char*>(data_.get());
+        const std::size_t page = 4096;
+        const std::size_t from = ((keep * sizeof(U) + page - 1) / page) * page;
+        // Only for a buffer of whole pages of its own (the large, 2 MiB aligned ones): a
+        // partial last page could belong to another allocation.
+        const bool whole_pages =
+            reinterpret_cast<std::uintptr_t>(base) % page == 0 && bytes_ % page == 0;
+        if (whole_pages && from < bytes_) madvise(base + from, bytes_ - from, MADV_DONTNEED);
+        size_ = bytes_ = 0;
+        return std::shared_ptr<U>(reinterpret_cast<U*>(data_.release()),
+                                  [](U* q) { std::free(q); });
+    }
 
   private:
     static constexpr std::size_t kAlign = 64;
@@ -58,6 +78,7 @@ class AlignedBuffer {
     };
     std::unique_ptr<T, FreeDeleter> data_;
     std::size_t size_ = 0;
+    std::size_t bytes_ = 0;  // allocated, a multiple of the alignment
 };
 
 }  // namespace zogy

@@ -22,44 +22,44 @@ double double_of(std::uint64_t b) {
 }
 
 // Taylor coefficients (-1)^k / (2k)! and (-1)^k / (2k+1)!, formed by the same chain of
-// divisions that zogy.reference uses, so both sides hold the same doubles.
+// divisions that zogy.reference uses, so both sides hold the same doubles (IEEE division,
+// evaluated by the compiler here: a table it can keep in registers, unlike a static whose
+// initialisation every call checks).
 struct TrigCoefficients {
-    double cos_c[11];
-    double sin_c[11];
-    TrigCoefficients() {
-        double c = 1.0;
-        for (int k = 0; k < 11; ++k) {
-            if (k > 0) c = -c / ((2.0 * k - 1.0) * (2.0 * k));
-            cos_c[k] = c;
-        }
-        double s = 1.0;
-        for (int k = 0; k < 11; ++k) {
-            if (k > 0) s = -s / ((2.0 * k) * (2.0 * k + 1.0));
-            sin_c[k] = s;
-        }
-    }
+    double cos_c[11] = {};
+    double sin_c[11] = {};
 };
 
-const TrigCoefficients& trig() {
-    static const TrigCoefficients coefficients;
-    return coefficients;
+constexpr TrigCoefficients make_trig_coefficients() {
+    TrigCoefficients t;
+    double c = 1.0;
+    for (int k = 0; k < 11; ++k) {
+        if (k > 0) c = -c / ((2.0 * k - 1.0) * (2.0 * k));
+        t.cos_c[k] = c;
+    }
+    double s = 1.0;
+    for (int k = 0; k < 11; ++k) {
+        if (k > 0) s = -s / ((2.0 * k) * (2.0 * k + 1.0));
+        t.sin_c[k] = s;
+    }
+    return t;
 }
+
+constexpr TrigCoefficients kTrig = make_trig_coefficients();
 
 // cos(phi) and sin(phi) for |phi| <= pi/4: Horner in phi^2, terms through phi^20 / phi^21
 // (the first omitted term is below 1e-20).
-double cos_small(double phi) {
+[[gnu::always_inline]] inline double cos_small(double phi) {
     const double z = phi * phi;
-    const auto& c = trig().cos_c;
-    double p = c[10];
-    for (int k = 9; k >= 0; --k) p = p * z + c[k];
+    double p = kTrig.cos_c[10];
+    for (int k = 9; k >= 0; --k) p = p * z + kTrig.cos_c[k];
     return p;
 }
 
-double sin_small(double phi) {
+[[gnu::always_inline]] inline double sin_small(double phi) {
     const double z = phi * phi;
-    const auto& s = trig().sin_c;
-    double p = s[10];
-    for (int k = 9; k >= 0; --k) p = p * z + s[k];
+    double p = kTrig.sin_c[10];
+    for (int k = 9; k >= 0; --k) p = p * z + kTrig.sin_c[k];
     return phi * p;
 }
 
@@ -86,6 +86,63 @@ namespace {
     return t > x ? t - 1.0 : t;
 }
 
+// 2^52: doubles from 2^52 to 2^53 are the integers, so adding and removing it rounds to an
+// integer, and 2^52 + k holds k in its low bits. Integer <-> double without a conversion
+// instruction (the generic x86-64 target has none for packed 64-bit integers): the row loop of
+// normals_along_row vectorises.
+constexpr double kTwo52 = 0x1.0p52;
+
+// floor(x) for 0 <= x < 2^51, the same value as floor_exact.
+[[gnu::always_inline]] inline double floor_small(double x) {
+    const double t = (x + kTwo52) - kTwo52;  // x rounded to an integer (exact: no contraction)
+    return t > x ? t - 1.0 : t;
+}
+
+[[gnu::always_inline]] inline double log_inline(double u) {
+    // u = m * 2^e with m in [sqrt(1/2), sqrt(2)); frexp-like split through the bits (exact).
+    const std::uint64_t b = bits_of(u);
+    double e = (double_of(((b >> 52) & 0x7FF) | bits_of(kTwo52)) - kTwo52) - 1023.0;
+    double m = double_of((b & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);
+    // Selects, not a branch: random deviates would mispredict it half the time.
+    const bool high = m > 1.4142135623730951;
+    m = high ? m * 0.5 : m;
+    e = high ? e + 1.0 : e;
+    // log m = 2 atanh(s) = 2 s (1 + s^2/3 + s^4/5 + ...), |s| <= 0.1716: 13 terms reach 1e-19.
+    const double s = (m - 1.0) / (m + 1.0);
+    const double z = s * s;
+    double p = 1.0 / 25.0;
+    for (int k = 11; k >= 0; --k) p = p * z + 1.0 / (2.0 * k + 1.0);
+    const double log_m = 2.0 * s * p;
+    // ln 2 split so that e * ln2_hi is exact for |e| < 2^11 (fdlibm's constants).
+    const double ln2_hi = 6.93147180369123816490e-01;
+    const double ln2_lo = 1.90821492927058770002e-10;
+    return e * ln2_hi + (e * ln2_lo + log_m);
+}
+
+// cos(2 pi u) with the floor given: floor_exact for any finite u, floor_small for u in (0, 1).
+template <typename Floor>
+[[gnu::always_inline]] inline double cos_two_pi_with(double u, Floor floor) {
+    // u = k/4 + r with |r| <= 1/8; u - k/4 is exact (Sterbenz, or k = 0).
+    const double k = floor(u * 4.0 + 0.5);
+    const double r = u - k * 0.25;
+    const double phi = r * 6.283185307179586;  // |phi| <= pi/4
+    const double quadrant = k - 4.0 * floor(k * 0.25);
+    // Both series and a select, not a branch on the (random) quadrant: cheaper than the
+    // mispredictions, and the same values.
+    const double c = cos_small(phi), s = sin_small(phi);
+    // Non-short-circuit tests: no control flow, so the row loop vectorises.
+    const bool even = (quadrant == 0.0) | (quadrant == 2.0);
+    const bool positive = (quadrant == 0.0) | (quadrant == 3.0);
+    const double value = even ? c : s;
+    return positive ? value : -value;
+}
+
+// Box-Muller on two uniforms in (0, 1): what normal_from_words and normals_along_row share.
+[[gnu::always_inline]] inline double box_muller(double u1, double u2) {
+    return std::sqrt(-2.0 * log_inline(u1)) *
+           cos_two_pi_with(u2, [](double x) { return floor_small(x); });
+}
+
 }  // namespace
 
 Counter philox_block(const Key& key, const Counter& c) { return philox(key, c); }
@@ -106,39 +163,10 @@ void raw_numpy(const Key& key, const Counter& counter, std::size_t n, std::uint6
     }
 }
 
-double log_basic(double u) {
-    // u = m * 2^e with m in [sqrt(1/2), sqrt(2)); frexp-like split through the bits (exact).
-    const std::uint64_t b = bits_of(u);
-    int e = static_cast<int>((b >> 52) & 0x7FF) - 1023;
-    double m = double_of((b & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);
-    // Selects, not a branch: random deviates would mispredict it half the time.
-    const bool high = m > 1.4142135623730951;
-    m = high ? m * 0.5 : m;
-    e += high ? 1 : 0;
-    // log m = 2 atanh(s) = 2 s (1 + s^2/3 + s^4/5 + ...), |s| <= 0.1716: 13 terms reach 1e-19.
-    const double s = (m - 1.0) / (m + 1.0);
-    const double z = s * s;
-    double p = 1.0 / 25.0;
-    for (int k = 11; k >= 0; --k) p = p * z + 1.0 / (2.0 * k + 1.0);
-    const double log_m = 2.0 * s * p;
-    // ln 2 split so that e * ln2_hi is exact for |e| < 2^11 (fdlibm's constants).
-    const double ln2_hi = 6.93147180369123816490e-01;
-    const double ln2_lo = 1.90821492927058770002e-10;
-    const double ef = static_cast<double>(e);
-    return ef * ln2_hi + (ef * ln2_lo + log_m);
-}
+double log_basic(double u) { return log_inline(u); }
 
 double cos_two_pi_basic(double u) {
-    // u = k/4 + r with |r| <= 1/8; u - k/4 is exact (Sterbenz, or k = 0).
-    const double k = floor_exact(u * 4.0 + 0.5);
-    const double r = u - k * 0.25;
-    const double phi = r * 6.283185307179586;  // |phi| <= pi/4
-    const double quadrant = k - 4.0 * floor_exact(k * 0.25);
-    // Both series and a select, not a branch on the (random) quadrant: cheaper than the
-    // mispredictions, and the same values.
-    const double c = cos_small(phi), s = sin_small(phi);
-    const double value = quadrant == 0.0 || quadrant == 2.0 ? c : s;
-    return quadrant == 0.0 || quadrant == 3.0 ? value : -value;
+    return cos_two_pi_with(u, [](double x) { return floor_exact(x); });
 }
 
 double uniform53(std::uint64_t word) {
@@ -148,9 +176,7 @@ double uniform53(std::uint64_t word) {
 }
 
 double normal_from_words(std::uint64_t w0, std::uint64_t w1) {
-    const double u1 = uniform53(w0);
-    const double u2 = uniform53(w1);
-    return std::sqrt(-2.0 * log_basic(u1)) * cos_two_pi_basic(u2);
+    return box_muller(uniform53(w0), uniform53(w1));
 }
 
 double normal_at(const Key& key, const Counter& counter) {
@@ -177,7 +203,7 @@ void normals_along_row(const Key& key, std::int64_t y, std::int64_t x0, std::siz
             u2[j] = uniform53(block[1]);
         }
         for (std::size_t j = 0; j < count; ++j) {
-            out[start + j] = std::sqrt(-2.0 * log_basic(u1[j])) * cos_two_pi_basic(u2[j]);
+            out[start + j] = box_muller(u1[j], u2[j]);
         }
     }
 }

@@ -71,7 +71,7 @@ MeanStd MomentSums::moments() const {
 }
 
 MeanStd clipped_mean_std(const double* values, const std::uint8_t* bad, std::size_t n,
-                         const char* what, const MomentSums* first) {
+                         const char* what, const MomentSums* first, const Range* range) {
     std::optional<MomentSums> measured;
     if (first == nullptr) {
         std::size_t start = 0;
@@ -87,6 +87,12 @@ MeanStd clipped_mean_std(const double* values, const std::uint8_t* bad, std::siz
                               "non-finite)");
     }
     MeanStd ms = first->moments();
+    // Nothing is clipped when the extremes pass the first iteration's test (v - mean rounds
+    // monotonically in v, so every value between them passes too): the moments stand.
+    if (range != nullptr && std::fabs(range->low - ms.mean) <= 3.0 * ms.std &&
+        std::fabs(range->high - ms.mean) <= 3.0 * ms.std) {
+        return ms;
+    }
     // excluded[i]: bad, or clipped in an earlier iteration (nested clipping).
     std::vector<std::uint8_t> excluded(bad, bad + n);
     // Each iteration clips about the current mean. A full pass sums, over the values it keeps,

@@ -51,10 +51,15 @@ class MomentSums {
 // 3-sigma clipped mean and std (3 nested iterations, mean-centred, population std), stopping
 // early once nothing is removed, over the good values (bad[i] == 0), without copying them.
 // Throws InvalidArgument (naming `what`) when no value is good. `first`, when given, holds the
-// good values' sums about the first good value (what the first iteration would compute): a
-// caller that already passed over the data saves that pass.
+// good values' sums about the first good value (what the first iteration would compute), and
+// `range` their least and greatest: a caller that already passed over the data saves that
+// pass, and when the range is within the first limit (a smooth variance plane) the next one.
+struct Range {
+    double low = 0.0, high = 0.0;
+};
 MeanStd clipped_mean_std(const double* values, const std::uint8_t* bad, std::size_t n,
-                         const char* what, const MomentSums* first = nullptr);
+                         const char* what, const MomentSums* first = nullptr,
+                         const Range* range = nullptr);
 
 // The same over every value of `values`.
 MeanStd clipped_mean_std(const std::vector<double>& values, const char* what);

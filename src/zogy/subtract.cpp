@@ -192,13 +192,14 @@ void measure(const ImageInput& in, const std::string& role, const ScanSums& sums
     const std::uint8_t* bad = p.bad.data();
     if (in.variance.data != nullptr) {
         const std::string name = role + "_variance";
+        const stats::Range range{p.variance_min, p.variance_max};
         // A constant plane's weight is its value exactly (a mean could round it), which lets
         // the variance outputs skip their convolutions.
         p.summary.noise_weight =
             sums.variance_constant
                 ? sums.variance_first
                 : stats::clipped_mean_std(in.variance.data, bad, n, name.c_str(),
-                                          &*sums.variance)
+                                          &*sums.variance, &range)
                       .mean;
     } else {
         const double sigma =

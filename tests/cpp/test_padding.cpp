@@ -206,3 +206,39 @@ TEST_CASE("clipped statistics agree with the plain definition, incl. the far-lis
         CHECK(ours.std == doctest::Approx(plain.std).epsilon(1e-10));
     }
 }
+
+TEST_CASE("clipped statistics: first moments and range from the caller give the same bits") {
+    // What subtract.cpp's scan passes: sums about the first good value, and the extremes.
+    auto with_sums = [](const std::vector<double>& values, const std::vector<std::uint8_t>& bad,
+                        bool pass_range) {
+        std::size_t first = 0;
+        while (bad[first]) ++first;
+        stats::MomentSums sums(values[first]);
+        stats::Range range{1e300, -1e300};
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            sums.add(bad[i] == 0, values[i]);
+            if (bad[i]) continue;
+            range.low = std::min(range.low, values[i]);
+            range.high = std::max(range.high, values[i]);
+        }
+        return stats::clipped_mean_std(values.data(), bad.data(), values.size(), "x", &sums,
+                                       pass_range ? &range : nullptr);
+    };
+    std::vector<double> smooth(4000), noisy(4000);
+    rng::Counter c{0, 0, 0, 0};
+    for (std::size_t i = 0; i < smooth.size(); ++i, c = rng::increment(c)) {
+        smooth[i] = 25.0 * (1.0 + 0.2 * static_cast<double>(i) / 4000.0);  // a gradient
+        noisy[i] = 3.0 + rng::normal_at({5, 5}, c);  // tails beyond 3 sigma: clipping happens
+    }
+    std::vector<std::uint8_t> bad(4000, 0);
+    bad[0] = bad[17] = 1;
+    smooth[17] = 1e9;  // bad: outside the range and the statistics
+    for (const auto* values : {&smooth, &noisy}) {
+        const auto plain = stats::clipped_mean_std(values->data(), bad.data(), values->size(), "x");
+        for (bool pass_range : {false, true}) {
+            const auto given = with_sums(*values, bad, pass_range);
+            CHECK(given.mean == plain.mean);
+            CHECK(given.std == plain.std);
+        }
+    }
+}

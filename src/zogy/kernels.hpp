@@ -47,7 +47,14 @@ class Model {
     // pn, pr: transforms of the unit-sum PSFs centred at [0, 0]; fx, fy in cycles per pixel.
     // Inline: the per-frequency loops use a part of the result each, and the compiler drops
     // the rest.
-    AtFrequency at(Complex pn, Complex pr, double fx, double fy) const;
+    AtFrequency at(Complex pn, Complex pr, double fx, double fy) const {
+        return at(pn, pr, fx, fy, inverse_delta(pn, pr));
+    }
+    // The same with 1 / Delta given (inverse_delta of the same pn, pr): the root and the
+    // division, computed for a whole row of frequencies first, vectorise.
+    AtFrequency at(Complex pn, Complex pr, double fx, double fy, double inv_delta) const;
+    // 1 / Delta (eq. 13), 0 where Delta^2 is not > 0 (at() does not use it there).
+    double inverse_delta(Complex pn, Complex pr) const;
 
     double flux_zero_point() const { return flux_zero_point_; }  // F_D, eq. 15
 
@@ -81,17 +88,22 @@ inline Complex mul(Complex a, Complex b) {
 
 inline double norm2(Complex a) { return a.real() * a.real() + a.imag() * a.imag(); }
 
-inline AtFrequency Model::at(Complex pn, Complex pr, double fx, double fy) const {
+inline double Model::inverse_delta(Complex pn, Complex pr) const {
+    const double delta2 = a_n_ * norm2(pr) + a_r_ * norm2(pn);  // Delta^2
+    return delta2 > 0.0 ? 1.0 / std::sqrt(delta2) : 0.0;
+}
+
+inline AtFrequency Model::at(Complex pn, Complex pr, double fx, double fy,
+                             double inv_delta) const {
     const double pn2 = norm2(pn);
     const double pr2 = norm2(pr);
-    const double delta2 = a_n_ * pr2 + a_r_ * pn2;  // Delta^2
+    const double delta2 = a_n_ * pr2 + a_r_ * pn2;  // Delta^2, as in inverse_delta()
     constexpr double tau2 = kGuardThreshold * kGuardThreshold;
     const bool guarded = guard_ && (pn2 < tau2 || pr2 < tau2);
     if (!(delta2 > 0.0)) return guarded ? guarded_at(fx, fy) : AtFrequency{};
-    // One root and one division per frequency. Every factor below is symmetric in the roles,
-    // so swapping N and R still swaps the kernels exactly; |P|^2 / Delta^2 is formed as
-    // (|P|^2 / Delta) / Delta, which cannot overflow (|P|^2 <= Delta^2 / a).
-    const double inv_delta = 1.0 / std::sqrt(delta2);
+    // One root and one division per frequency (inv_delta). Every factor below is symmetric in
+    // the roles, so swapping N and R still swaps the kernels exactly; |P|^2 / Delta^2 is formed
+    // as (|P|^2 / Delta) / Delta, which cannot overflow (|P|^2 <= Delta^2 / a).
     // Every member written once (no zero-filled temporary: this runs per frequency).
     AtFrequency k{
         pr * (w_.flux_r * inv_delta),  // eq. 13: k_N = F_R P_R / Delta

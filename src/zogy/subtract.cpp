@@ -839,11 +839,15 @@ void subtract(const ImageInput& science, const ImageInput& reference,
         for_row_blocks(g.rows, threads, [&](std::size_t block, std::size_t ky) {
             const double fy = kernels::frequency(ky, g.rows);
             Sums sum = partial[block];  // a local copy the compiler can keep in registers
+            std::vector<double> inv_delta(half);
+            for (std::size_t kx = 0; kx < half; ++kx) {
+                inv_delta[kx] = model.inverse_delta(psf_n[ky * half + kx], psf_r[ky * half + kx]);
+            }
             for (std::size_t kx = 0; kx < half; ++kx) {
                 const std::size_t i = ky * half + kx;
                 const auto k = model.at(psf_n[i], psf_r[i],
                                         static_cast<double>(kx) / static_cast<double>(g.cols),
-                                        fy);
+                                        fy, inv_delta[kx]);
                 const fft::Complex n_hat = image_n[i];
                 const fft::Complex r_hat = image_r[i];
                 // eq. 13 and eq. 12: D_hat = k_N N_hat - k_R R_hat, S_hat = kappa_N N_hat - ...

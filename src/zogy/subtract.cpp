@@ -312,12 +312,11 @@ void crop_psf(const fft::Plane& padded, const fft::Plan& plan, MutView out) {
 }
 
 // Peak memory of subtract(), its outputs included, in padded real planes (8 bytes per pixel),
-// rounded up: D and S (outputs in their own planes) and at most 5 working planes in FFTW's
-// in-place layout (slightly wider than the grid) are alive at once (four full-grid kernels and
-// a variance spectrum in exact mode; two variance spectra, two sums and a product by default);
-// the other five outputs reuse working planes; the bad-pixel masks, statistics and small kernel
-// grids add about half a plane.
-constexpr std::size_t kPeakPlanes = 8;
+// rounded up: D and S (outputs in their own planes) and at most 6 working planes in FFTW's
+// in-place layout (slightly wider than the grid) are alive at once (the variance stage: two
+// variance spectra and four squared kernels' spectra); the other five outputs reuse working
+// planes; the bad-pixel masks, statistics and small kernel grids add about half a plane.
+constexpr std::size_t kPeakPlanes = 9;
 
 void check_memory(const padding::Geometry& g) {
     const double bytes = static_cast<double>(g.rows) * static_cast<double>(g.cols + 2) * 8.0 *
@@ -647,9 +646,8 @@ void squared_kernel_spectrum(const fft::Plane& small, const fft::Plan& small_pla
 
 // V_D and V_S on the full grid for non-constant variance planes (paper section 3.3):
 // V_D = k_N^2 * V_N + k_R^2 * V_R and V_S likewise with kappa, returned in real space without
-// the inverse transform's scale (the caller applies it while cropping). Each
-// output's spectrum is the science side's product, then the reference side's added to it
-// (a + b: the same bits when the roles swap). At most five planes are alive.
+// the inverse transform's scale (the caller applies it while compacting). At most six
+// working planes are alive.
 std::array<fft::Plane, 2> variance_planes(const std::array<const Prepared*, 2>& prepared,
                                           SmallKernels& small, const fft::Plan& plan,
                                           const padding::Geometry& g, int threads,
@@ -677,53 +675,36 @@ std::array<fft::Plane, 2> variance_planes(const std::array<const Prepared*, 2>& 
         k.forward();
         return k;
     };
-    std::array<std::optional<fft::Plane>, 2> sum;  // V_D_hat, V_S_hat
-    // sum[output] = part * v (science side) or sum[output] + part * v (reference side); rows
-    // split over `split` threads (element-wise: the split cannot change a bit).
-    auto accumulate = [&](std::size_t output, fft::Plane&& part, const fft::Plane& v,
-                          std::size_t side, int split) {
-        const std::size_t half = plan.spectrum_cols();
-        fft::Complex* a = part.spectrum();
-        fft::Complex* t = side == 0 ? a : sum[output]->spectrum();
-        const fft::Complex* w = v.spectrum();
-        for_row_blocks(plan.rows(), split, [&](std::size_t, std::size_t ky) {
-            for (std::size_t i = ky * half; i < (ky + 1) * half; ++i) {
-                t[i] = side == 0 ? kernels::mul(a[i], w[i]) : t[i] + kernels::mul(a[i], w[i]);
-            }
-        });
-        if (side == 0) {
-            sum[output].emplace(std::move(part));
+    // Both variance spectra and the four squared kernels' spectra as six independent tasks
+    // (the long ones first, so two threads end together), then one pass over the frequencies:
+    // V_D_hat = k_N^2_hat V_N_hat + k_R^2_hat V_R_hat into the k_N^2 plane, V_S_hat likewise
+    // into the kappa_N^2 plane. Eight planes with D and S; each spectrum is read once.
+    std::array<std::optional<fft::Plane>, 2> v;
+    std::array<std::optional<fft::Plane>, 4> part;  // k_N^2, k_R^2, kappa_N^2, kappa_R^2
+    parallel_for(6, threads, [&](std::size_t task) {
+        if (task < 2) {
+            v[task].emplace(variance_spectrum(task));
         } else {
-            pool.give(std::move(part));
+            part[task - 2].emplace(squared_spectrum(task - 2));
         }
-    };
-    if (small.plan) {
-        // Both variance spectra first, then one side's two products at a time.
-        std::array<std::optional<fft::Plane>, 2> v;
-        parallel_for(2, threads, [&](std::size_t side) { v[side].emplace(variance_spectrum(side)); });
-        for (std::size_t side = 0; side < 2; ++side) {
-            parallel_for(2, threads, [&](std::size_t output) {
-                accumulate(output, squared_spectrum(2 * output + side), *v[side], side, 1);
-            });
-            pool.give(std::move(*v[side]));
+    });
+    const std::size_t half = plan.spectrum_cols();
+    const fft::Complex* vn = v[0]->spectrum();
+    const fft::Complex* vr = v[1]->spectrum();
+    fft::Complex* vd = part[0]->spectrum();
+    fft::Complex* vs = part[2]->spectrum();
+    const fft::Complex* kr = part[1]->spectrum();
+    const fft::Complex* kappa_r = part[3]->spectrum();
+    for_row_blocks(plan.rows(), threads, [&](std::size_t, std::size_t ky) {
+        for (std::size_t i = ky * half; i < (ky + 1) * half; ++i) {
+            // Science side first, then the reference side added (a + b: swapping the roles
+            // gives the same bits).
+            vd[i] = kernels::mul(vd[i], vn[i]) + kernels::mul(kr[i], vr[i]);
+            vs[i] = kernels::mul(vs[i], vn[i]) + kernels::mul(kappa_r[i], vr[i]);
         }
-    } else {
-        // Four kernel planes are alive: one variance spectrum at a time.
-        for (std::size_t side = 0; side < 2; ++side) {
-            std::optional<fft::Plane> v, part_d, part_s;
-            parallel_for(2, threads, [&](std::size_t task) {
-                if (task == 0) v.emplace(variance_spectrum(side));
-                if (task == 1) part_d.emplace(squared_spectrum(side));
-            });
-            parallel_for(2, threads, [&](std::size_t task) {
-                if (task == 0) part_s.emplace(squared_spectrum(2 + side));
-                if (task == 1) accumulate(0, std::move(*part_d), *v, side, 1);
-            });
-            accumulate(1, std::move(*part_s), *v, side, threads);
-            pool.give(std::move(*v));
-        }
-    }
-    std::array<fft::Plane, 2> total = {std::move(*sum[0]), std::move(*sum[1])};
+    });
+    for (auto* spare : {&v[0], &v[1], &part[1], &part[3]}) pool.give(std::move(**spare));
+    std::array<fft::Plane, 2> total = {std::move(*part[0]), std::move(*part[2])};
     parallel_for(2, threads, [&](std::size_t i) { total[i].inverse_unscaled(); });
     return total;
 }

@@ -878,10 +878,15 @@ void subtract(const ImageInput& science, const ImageInput& reference,
 
     // 2. Output mask: bad pixels, then everything a bad pixel's fill reaches through the D and
     //    S kernels of its image (kernels in real space, needed for step 3 as well).
-    for (std::size_t o = 0; o < inner_n; ++o) {
-        out.mask[o] = static_cast<std::uint8_t>((n.bad[o] ? kScienceBad : 0) |
-                                                (r.bad[o] ? kReferenceBad : 0));
-    }
+    for_row_blocks(g.inner_rows, threads, [&](std::size_t, std::size_t y) {
+        const std::uint8_t* bad_n = n.bad.data() + y * g.inner_cols;
+        const std::uint8_t* bad_r = r.bad.data() + y * g.inner_cols;
+        std::uint8_t* mask_row = out.mask + y * g.inner_cols;
+        for (std::size_t x = 0; x < g.inner_cols; ++x) {
+            mask_row[x] = static_cast<std::uint8_t>((bad_n[x] ? kScienceBad : 0) |
+                                                    (bad_r[x] ? kReferenceBad : 0));
+        }
+    });
     std::optional<SmallKernels> small;
     if (!constant_variance || any_bad) {
         small = small_kernels(science, reference, n, r, model, plan, planes[kPN], planes[kPR],

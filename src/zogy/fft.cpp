@@ -171,52 +171,124 @@ void Plan::forward_box_full(ConstView box, std::size_t cy, std::size_t cx,
     fftw_execute_dft(static_cast<fftw_plan>(column_plan_), as_fftw(buffer), as_fftw(buffer));
 }
 
+// A box's rows transformed along x (T_a, one row of spectrum_cols() each) and the plane row
+// each lands on.
+struct Plan::BoxRows {
+    AlignedBuffer<Complex> spectra;
+    std::vector<std::size_t> plane_row;
+};
+
+Plan::BoxRows Plan::box_rows(const Box& b) const {
+    if (b.box.rows > rows_ || b.box.cols > cols_ || b.cy >= b.box.rows || b.cx >= b.box.cols) {
+        throw NumericalError("forward_box: the box does not fit the grid");
+    }
+    const std::size_t half = spectrum_cols();
+    BoxRows rows{AlignedBuffer<Complex>(b.box.rows * half), std::vector<std::size_t>(b.box.rows)};
+    for (std::size_t a = 0; a < b.box.rows; ++a) {
+        transform_box_row(&b.box(a, 0), b.box.cols, b.cx, rows.spectra.data() + a * half);
+        rows.plane_row[a] = (a + rows_ - b.cy) % rows_;
+    }
+    return rows;
+}
+
 // Decimation in frequency of the column pass. With n = rows, T_a the x-transform of box row a,
 // y_a its row in the plane and l = n / p, output row k = q + l r (q < l, r < p) is
 //   X[q + l r] = sum_a (T_a w_n^(y_a q)) w_p^(y_a r),
 // a length-p DFT over y_a mod p (distinct, as p >= box rows) of the twiddled rows. So for
-// each q, one batch of length-p column FFTs writes output rows q, q + l, ..., q + (p-1) l:
+// each q, one batch of length-p column FFTs gives output rows q, q + l, ..., q + (p-1) l:
 // every element of the plane exactly once, with O(log p) instead of O(log n) work each.
+// This fills the block (p rows of `width` columns from c0) for class q. The rows of the block
+// that no box row maps to stay zero throughout: the box's rows land on the same block rows
+// for every q, and out-of-place complex FFTs preserve their input.
+void Plan::box_class(const BoxRows& rows, std::size_t p, std::size_t q, std::size_t c0,
+                     std::size_t width, Complex* block) const {
+    const std::size_t half = spectrum_cols(), chunk = box_chunk(half);
+    for (std::size_t a = 0; a < rows.plane_row.size(); ++a) {
+        const Complex twiddle = twiddles_[(rows.plane_row[a] * q) % rows_];
+        multiply_row(rows.spectra.data() + a * half + c0, twiddle, width,
+                     block + (rows.plane_row[a] % p) * chunk);
+    }
+}
+
 void Plan::forward_box_decimated(ConstView box, std::size_t cy, std::size_t cx, std::size_t p,
                                  Complex* buffer) const {
-    const std::size_t n = rows_, half = spectrum_cols(), l = n / p, h = box.rows;
+    const std::size_t half = spectrum_cols(), l = rows_ / p;
     const std::size_t chunk = box_chunk(half);
-    const ColumnPlans plans = column_plans(p);
-
-    AlignedBuffer<Complex> spectra(h * half);  // T_a, one row each
-    std::vector<std::size_t> plane_row(h);
-    for (std::size_t a = 0; a < h; ++a) {
-        transform_box_row(&box(a, 0), box.cols, cx, spectra.data() + a * half);
-        plane_row[a] = (a + n - cy) % n;
-    }
-
-    // The rows of the block that no box row maps to stay zero throughout: the box's rows land
-    // on the same block rows for every q, and out-of-place complex FFTs preserve their input.
+    const ColumnPlans plans = column_plans(p, l);
+    const BoxRows rows = box_rows(Box{box, cy, cx});
     AlignedBuffer<Complex> block(p * chunk);
     std::fill(block.data(), block.data() + block.size(), Complex(0.0, 0.0));
+    // Chunk by chunk: a chunk's slice of the row spectra stays in cache across the classes.
     for (std::size_t c0 = 0; c0 < half; c0 += chunk) {
         const std::size_t width = std::min(chunk, half - c0);
         const auto plan = static_cast<fftw_plan>(width == chunk ? plans.chunk : plans.tail);
         for (std::size_t q = 0; q < l; ++q) {
-            for (std::size_t a = 0; a < h; ++a) {
-                const Complex twiddle = twiddles_[(plane_row[a] * q) % n];
-                multiply_row(spectra.data() + a * half + c0, twiddle, width,
-                             block.data() + (plane_row[a] % p) * chunk);
-            }
+            box_class(rows, p, q, c0, width, block.data());
             fftw_execute_dft(plan, as_fftw(block.data()), as_fftw(buffer + q * half + c0));
         }
     }
 }
 
-Plan::ColumnPlans Plan::column_plans(std::size_t p) const {
+bool Plan::forward_boxes_by_class(const std::vector<Box>& boxes, int threads,
+                                  const ClassConsumer& consume) const {
+    std::size_t tallest = 0;
+    for (const Box& b : boxes) tallest = std::max(tallest, b.box.rows);
+    const std::size_t p = decimation_factor(rows_, tallest);
+    if (p == 0 || boxes.empty()) return false;
+    const std::size_t half = spectrum_cols(), l = rows_ / p, chunk = box_chunk(half);
+    const ColumnPlans plans = column_plans(p, 1);
+    std::vector<BoxRows> rows;
+    for (const Box& b : boxes) rows.push_back(box_rows(b));
+    // A class's blocks (one per box: each keeps its own zero rows) and output rows, reused by
+    // the tasks one after another (fresh ones per class would fault in new pages each time).
+    struct Scratch {
+        std::vector<AlignedBuffer<Complex>> blocks, out;
+    };
+    std::mutex mutex;
+    std::vector<std::unique_ptr<Scratch>> free;
+    auto take = [&] {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!free.empty()) {
+            auto s = std::move(free.back());
+            free.pop_back();
+            return s;
+        }
+        auto s = std::make_unique<Scratch>();
+        for (std::size_t b = 0; b < boxes.size(); ++b) {
+            s->blocks.emplace_back(p * chunk);
+            std::fill(s->blocks[b].data(), s->blocks[b].data() + p * chunk, Complex(0.0, 0.0));
+            s->out.emplace_back(p * half);
+        }
+        return s;
+    };
+    parallel_for(l, threads, [&](std::size_t q) {
+        std::unique_ptr<Scratch> s = take();
+        std::vector<const Complex*> spectra;
+        for (std::size_t b = 0; b < boxes.size(); ++b) {
+            for (std::size_t c0 = 0; c0 < half; c0 += chunk) {
+                const std::size_t width = std::min(chunk, half - c0);
+                const auto plan = static_cast<fftw_plan>(width == chunk ? plans.chunk : plans.tail);
+                box_class(rows[b], p, q, c0, width, s->blocks[b].data());
+                fftw_execute_dft(plan, as_fftw(s->blocks[b].data()), as_fftw(s->out[b].data() + c0));
+            }
+            spectra.push_back(s->out[b].data());
+        }
+        consume(q, p, spectra);
+        std::lock_guard<std::mutex> lock(mutex);
+        free.push_back(std::move(s));
+    });
+    return true;
+}
+
+Plan::ColumnPlans Plan::column_plans(std::size_t p, std::size_t out_rows) const {
     std::lock_guard<std::mutex> lock(column_plans_mutex_);
-    const auto found = column_plans_.find(p);
+    const auto found = column_plans_.find({p, out_rows});
     if (found != column_plans_.end()) return found->second;
 
     const std::size_t half = spectrum_cols(), chunk = box_chunk(half);
     const int length = static_cast<int>(p);
     const int in_stride = static_cast<int>(chunk);
-    const int out_stride = static_cast<int>((rows_ / p) * half);
+    const int out_stride = static_cast<int>(out_rows * half);
     // Planned on buffers from the allocator execution uses (16-byte alignment is what FFTW's
     // new-array execution checks; any block or plane row offset has it). FFTW_ESTIMATE does
     // not touch the arrays, so the plane-sized output costs address space only.
@@ -238,7 +310,7 @@ Plan::ColumnPlans Plan::column_plans(std::size_t p) const {
             throw NumericalError("FFTW could not plan the column pass of forward_box");
         }
     }
-    column_plans_.emplace(p, plans);
+    column_plans_.emplace(std::make_pair(p, out_rows), plans);
     return plans;
 }
 

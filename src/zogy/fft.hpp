@@ -3,9 +3,11 @@
 
 #include <complex>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "view.hpp"
@@ -50,20 +52,40 @@ class Plan {
     // round-off, not bit for bit; the same bits on every call for buffers of one alignment.
     void forward_box(ConstView box, std::size_t cy, std::size_t cx, Complex* buffer) const;
 
+    // forward_box of several boxes, handed over a class of output rows at a time instead of
+    // written to planes: for each q < l = rows() / p (tasks on `threads` threads, in no fixed
+    // order), consume(q, p, spectra) gets in spectra[b] box b's output rows q, q + l, ...,
+    // q + (p - 1) l, row r at spectra[b] + r * spectrum_cols(). A consumer that multiplies
+    // them into other spectra row by row needs no plane per box, and reads each value from
+    // cache right after it is made. p is the decimation factor of the tallest box; false, and
+    // nothing done, when rows() has none (the caller then uses forward_box).
+    struct Box {
+        ConstView box;
+        std::size_t cy, cx;
+    };
+    using ClassConsumer = std::function<void(std::size_t q, std::size_t p,
+                                             const std::vector<const Complex*>& spectra)>;
+    bool forward_boxes_by_class(const std::vector<Box>& boxes, int threads,
+                                const ClassConsumer& consume) const;
+
   private:
     // Column FFTs of length p for the decimated column pass of forward_box: from a scratch
-    // block of p rows of one chunk of columns (fft.cpp) into every (rows/p)-th row of a
-    // half spectrum.
+    // block of p rows of one chunk of columns (fft.cpp) into rows of a half spectrum
+    // `out_rows` rows apart (rows/p in a plane, 1 in forward_boxes_by_class's scratch).
     struct ColumnPlans {
         void* chunk = nullptr;  // a full chunk of columns
         void* tail = nullptr;   // the narrower last chunk (null when the chunks fit exactly)
     };
+    struct BoxRows;  // a box's rows transformed along x (fft.cpp)
 
     void transform_box_row(const double* src, std::size_t w, std::size_t cx, Complex* row) const;
+    BoxRows box_rows(const Box& box) const;
+    void box_class(const BoxRows& rows, std::size_t p, std::size_t q, std::size_t c0,
+                   std::size_t width, Complex* block) const;
     void forward_box_full(ConstView box, std::size_t cy, std::size_t cx, Complex* buffer) const;
     void forward_box_decimated(ConstView box, std::size_t cy, std::size_t cx, std::size_t p,
                                Complex* buffer) const;
-    ColumnPlans column_plans(std::size_t p) const;
+    ColumnPlans column_plans(std::size_t p, std::size_t out_rows) const;
 
     std::size_t rows_, cols_;
     void* forward_plan_ = nullptr;
@@ -75,7 +97,7 @@ class Plan {
     // Entries are FFTW_ESTIMATE plans, a function of (shape, p) alone, so the memo cannot
     // change any result; they live as long as the Plan.
     mutable std::mutex column_plans_mutex_;
-    mutable std::map<std::size_t, ColumnPlans> column_plans_;
+    mutable std::map<std::pair<std::size_t, std::size_t>, ColumnPlans> column_plans_;
 };
 
 // A Plan for this shape from a small process-wide cache (16 shapes, least recently used out),

@@ -632,21 +632,38 @@ SmallKernels small_kernels(const ImageInput& n_in, const ImageInput& r_in, const
     return s;
 }
 
-// FFT on the full grid of a small-grid kernel squared, placed with its centre at [0, 0]: the
+// A small-grid kernel squared as a box for the full grid, centre (cy, cx) to go to [0, 0]: the
 // small grid's signed offsets -(rows - 1 - rows/2) .. rows/2 become one contiguous box.
-void squared_kernel_spectrum(const fft::Plane& small, const fft::Plan& small_plan,
-                             fft::Plane& out) {
+struct SquaredKernelBox {
+    std::vector<double> values;
+    std::size_t rows, cols, cy, cx;
+    fft::Plan::Box box() const { return {ConstView{values.data(), rows, cols}, cy, cx}; }
+};
+
+SquaredKernelBox squared_kernel_box(const fft::Plane& small, const fft::Plan& small_plan) {
     const std::size_t sr = small_plan.rows(), sc = small_plan.cols();
-    const std::size_t cy = sr - 1 - sr / 2, cx = sc - 1 - sc / 2;
-    std::vector<double> box(sr * sc);
+    SquaredKernelBox b{std::vector<double>(sr * sc), sr, sc, sr - 1 - sr / 2, sc - 1 - sc / 2};
     for (std::size_t a = 0; a < sr; ++a) {
-        const std::size_t y = (a + sr - cy) % sr;
-        for (std::size_t b = 0; b < sc; ++b) {
-            const double k = small.at(y, (b + sc - cx) % sc);
-            box[a * sc + b] = k * k;
+        const std::size_t y = (a + sr - b.cy) % sr;
+        for (std::size_t x = 0; x < sc; ++x) {
+            const double k = small.at(y, (x + sc - b.cx) % sc);
+            b.values[a * sc + x] = k * k;
         }
     }
-    out.forward_box(ConstView{box.data(), sr, sc}, cy, cx);
+    return b;
+}
+
+// V_D_hat = k_N^2_hat V_N_hat + k_R^2_hat V_R_hat and V_S_hat likewise with kappa over n
+// frequencies, into the V_N_hat and V_R_hat arrays: science side first, then the reference
+// side added (a + b: swapping the roles gives the same bits).
+void variance_products(const fft::Complex* kn, const fft::Complex* kr, const fft::Complex* kappa_n,
+                       const fft::Complex* kappa_r, fft::Complex* vn_to_vd,
+                       fft::Complex* vr_to_vs, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+        const fft::Complex a = vn_to_vd[i], b = vr_to_vs[i];
+        vn_to_vd[i] = kernels::mul(kn[i], a) + kernels::mul(kr[i], b);
+        vr_to_vs[i] = kernels::mul(kappa_n[i], a) + kernels::mul(kappa_r[i], b);
+    }
 }
 
 // V_D and V_S on the full grid for non-constant variance planes (paper section 3.3):
@@ -665,51 +682,75 @@ std::array<fft::Plane, 2> variance_planes(const std::array<const Prepared*, 2>& 
         v.forward();
         return v;
     };
-    // Kernels on the full grid are squared and transformed in place (their planes are used
-    // up); small-grid ones are squared into a box transform on a plane of their own.
-    auto squared_spectrum = [&](std::size_t kernel) {
-        if (small.plan) {
-            fft::Plane target = pool.take();
-            squared_kernel_spectrum(small.kernels[kernel], *small.plan, target);
-            return target;
-        }
-        fft::Plane k = std::move(small.kernels[kernel]);
-        for (std::size_t y = 0; y < plan.rows(); ++y) {
-            for (std::size_t x = 0; x < plan.cols(); ++x) k.at(y, x) *= k.at(y, x);
-        }
-        k.forward();
-        return k;
-    };
-    // Both variance spectra and the four squared kernels' spectra as six independent tasks
-    // (the long ones first, so two threads end together), then one pass over the frequencies:
-    // V_D_hat = k_N^2_hat V_N_hat + k_R^2_hat V_R_hat into the k_N^2 plane, V_S_hat likewise
-    // into the kappa_N^2 plane. Eight planes with D and S; each spectrum is read once.
-    std::array<std::optional<fft::Plane>, 2> v;
-    std::array<std::optional<fft::Plane>, 4> part;  // k_N^2, k_R^2, kappa_N^2, kappa_R^2
-    parallel_for(6, threads, [&](std::size_t task) {
-        if (task < 2) {
-            v[task].emplace(variance_spectrum(task));
-        } else {
-            part[task - 2].emplace(squared_spectrum(task - 2));
-        }
-    });
     const std::size_t half = plan.spectrum_cols();
-    const fft::Complex* vn = v[0]->spectrum();
-    const fft::Complex* vr = v[1]->spectrum();
-    fft::Complex* vd = part[0]->spectrum();
-    fft::Complex* vs = part[2]->spectrum();
-    const fft::Complex* kr = part[1]->spectrum();
-    const fft::Complex* kappa_r = part[3]->spectrum();
-    for_row_blocks(plan.rows(), threads, [&](std::size_t, std::size_t ky) {
-        for (std::size_t i = ky * half; i < (ky + 1) * half; ++i) {
-            // Science side first, then the reference side added (a + b: swapping the roles
-            // gives the same bits).
-            vd[i] = kernels::mul(vd[i], vn[i]) + kernels::mul(kr[i], vr[i]);
-            vs[i] = kernels::mul(vs[i], vn[i]) + kernels::mul(kappa_r[i], vr[i]);
+    std::array<std::optional<fft::Plane>, 2> v;  // V_N_hat, V_R_hat; then V_D_hat, V_S_hat
+    if (small.plan) {
+        // Small-grid kernels: their squares' transforms are made a class of rows at a time
+        // and multiplied in straight away (no plane each, read from cache), while both
+        // variance spectra are the only planes.
+        parallel_for(2, threads, [&](std::size_t side) { v[side].emplace(variance_spectrum(side)); });
+        std::vector<SquaredKernelBox> boxes;
+        std::vector<fft::Plan::Box> views;
+        for (std::size_t k = 0; k < 4; ++k) {
+            boxes.push_back(squared_kernel_box(small.kernels[k], *small.plan));
         }
-    });
-    for (auto* spare : {&v[0], &v[1], &part[1], &part[3]}) pool.give(std::move(**spare));
-    std::array<fft::Plane, 2> total = {std::move(*part[0]), std::move(*part[2])};
+        for (const auto& b : boxes) views.push_back(b.box());
+        fft::Complex* vn = v[0]->spectrum();
+        fft::Complex* vr = v[1]->spectrum();
+        const bool streamed = plan.forward_boxes_by_class(
+            views, threads,
+            [&](std::size_t q, std::size_t p, const std::vector<const fft::Complex*>& k) {
+                const std::size_t l = plan.rows() / p;
+                for (std::size_t r = 0; r < p; ++r) {
+                    const std::size_t row = (q + l * r) * half, at = r * half;
+                    variance_products(k[0] + at, k[1] + at, k[2] + at, k[3] + at, vn + row,
+                                      vr + row, half);
+                }
+            });
+        if (!streamed) {  // no divisor of the grid's rows to prune by: one plane per box
+            std::vector<fft::Plane> parts;
+            for (std::size_t k = 0; k < 4; ++k) parts.push_back(pool.take());
+            parallel_for(4, threads, [&](std::size_t k) {
+                parts[k].forward_box(views[k].box, views[k].cy, views[k].cx);
+            });
+            for_row_blocks(plan.rows(), threads, [&](std::size_t, std::size_t ky) {
+                const std::size_t row = ky * half;
+                variance_products(parts[0].spectrum() + row, parts[1].spectrum() + row,
+                                  parts[2].spectrum() + row, parts[3].spectrum() + row,
+                                  vn + row, vr + row, half);
+            });
+            for (auto& part : parts) pool.give(std::move(part));
+        }
+    } else {
+        // Full-grid kernels are squared and transformed in place (their planes are used up):
+        // with both variance spectra, six independent tasks (the long ones first, so two
+        // threads end together), then one pass of products. Eight planes with D and S.
+        parallel_for(6, threads, [&](std::size_t task) {
+            if (task < 2) {
+                v[task].emplace(variance_spectrum(task));
+                return;
+            }
+            fft::Plane& k = small.kernels[task - 2];
+            for (std::size_t y = 0; y < plan.rows(); ++y) {
+                for (std::size_t x = 0; x < plan.cols(); ++x) k.at(y, x) *= k.at(y, x);
+            }
+            k.forward();
+        });
+        fft::Complex* vn = v[0]->spectrum();
+        fft::Complex* vr = v[1]->spectrum();
+        for_row_blocks(plan.rows(), threads, [&](std::size_t, std::size_t ky) {
+            const std::size_t row = ky * half;
+            variance_products(small.kernels[0].spectrum() + row,
+                              small.kernels[1].spectrum() + row,
+                              small.kernels[2].spectrum() + row,
+                              small.kernels[3].spectrum() + row, vn + row, vr + row, half);
+        });
+    }
+    if (!small.plan) {
+        for (auto& k : small.kernels) pool.give(std::move(k));  // full-grid planes only
+        small.kernels.clear();
+    }
+    std::array<fft::Plane, 2> total = {std::move(*v[0]), std::move(*v[1])};
     parallel_for(2, threads, [&](std::size_t i) { total[i].inverse_unscaled(); });
     return total;
 }

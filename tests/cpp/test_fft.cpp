@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -120,4 +122,72 @@ TEST_CASE("forward_box rejects a box that does not fit the grid") {
     std::vector<double> box(17 * 3, 1.0);
     CHECK_THROWS(plane.forward_box(ConstView{box.data(), 17, 3}, 8, 1));
     CHECK_THROWS(plane.forward_box(ConstView{box.data(), 3, 3}, 3, 1));
+}
+
+TEST_CASE("forward_boxes_by_class hands over every row of every box's forward_box once") {
+    // Boxes of different heights (p follows the tallest) and centres; grids with and without
+    // a divisor to prune by; one and two threads give the same bits.
+    const std::size_t rows = 360, cols = 301;
+    const fft::Plan plan(rows, cols);
+    const std::size_t half = plan.spectrum_cols();
+    const std::vector<std::tuple<std::size_t, std::size_t, std::size_t, std::size_t>> shapes = {
+        {41, 41, 20, 20}, {100, 37, 99, 0}, {7, 30, 3, 29}};
+    std::vector<std::vector<double>> values;
+    std::vector<fft::Plan::Box> boxes;
+    for (const auto& [h, w, cy, cx] : shapes) values.push_back(test_box(h, w));
+    for (std::size_t b = 0; b < shapes.size(); ++b) {
+        const auto& [h, w, cy, cx] = shapes[b];
+        boxes.push_back({ConstView{values[b].data(), h, w}, cy, cx});
+    }
+    std::vector<fft::Plane> reference;
+    for (const auto& box : boxes) {
+        reference.emplace_back(plan);
+        reference.back().forward_box(box.box, box.cy, box.cx);
+    }
+    std::vector<std::vector<fft::Complex>> one_thread;
+    for (int threads : {1, 2}) {
+        CAPTURE(threads);
+        std::vector<std::vector<fft::Complex>> got(boxes.size(),
+                                                   std::vector<fft::Complex>(plan.spectrum_size()));
+        std::vector<int> seen(rows, 0);
+        std::mutex mutex;
+        const bool streamed = plan.forward_boxes_by_class(
+            boxes, threads,
+            [&](std::size_t q, std::size_t p, const std::vector<const fft::Complex*>& spectra) {
+                std::lock_guard<std::mutex> lock(mutex);
+                CHECK(p == 120);  // the smallest divisor of 360 >= 100
+                REQUIRE(spectra.size() == boxes.size());
+                for (std::size_t r = 0; r < p; ++r) {
+                    const std::size_t row = q + (rows / p) * r;
+                    ++seen[row];
+                    for (std::size_t b = 0; b < boxes.size(); ++b) {
+                        std::copy(spectra[b] + r * half, spectra[b] + (r + 1) * half,
+                                  got[b].begin() + static_cast<std::ptrdiff_t>(row * half));
+                    }
+                }
+            });
+        CHECK(streamed);
+        CHECK(std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; }));
+        for (std::size_t b = 0; b < boxes.size(); ++b) {
+            double worst = 0.0, scale = 0.0;
+            for (double v : values[b]) scale += std::fabs(v);
+            for (std::size_t i = 0; i < plan.spectrum_size(); ++i) {
+                worst = std::max(worst, std::abs(got[b][i] - reference[b].spectrum()[i]));
+            }
+            CHECK(worst <= 1e-14 * scale);
+        }
+        if (threads == 1) one_thread = got;
+        for (std::size_t b = 0; b < boxes.size(); ++b) {
+            CHECK(std::memcmp(got[b].data(), one_thread[b].data(),
+                              got[b].size() * sizeof(fft::Complex)) == 0);
+        }
+    }
+    // No divisor of 97 rows to prune by: nothing is done, the caller uses planes.
+    const fft::Plan prime(97, 40);
+    bool called = false;
+    CHECK_FALSE(prime.forward_boxes_by_class(
+        {boxes[0]}, 2, [&](std::size_t, std::size_t, const std::vector<const fft::Complex*>&) {
+            called = true;
+        }));
+    CHECK_FALSE(called);
 }

@@ -289,10 +289,9 @@ padding::Geometry choose_geometry(const ImageInput& n_in, const ImageInput& r_in
     return padding::make_geometry(n_in.image.rows, n_in.image.cols, by, bx, o.size_rule);
 }
 
-// Spectrum of a unit-sum stamp placed with its centre (h//2, w//2) at [0, 0] of the grid.
-void psf_spectrum(const std::vector<double>& psf, std::size_t h, std::size_t w,
-                  fft::Plane& out) {
-    out.forward_box(ConstView{psf.data(), h, w}, h / 2, w / 2);
+// A unit-sum stamp as a box for the grid, its centre (h//2, w//2) to go to [0, 0].
+fft::Plan::Box psf_box(const Prepared& p, const ImageInput& in) {
+    return {ConstView{p.psf.data(), in.psf.rows, in.psf.cols}, in.psf.rows / 2, in.psf.cols / 2};
 }
 
 // Inverse of place_psf for P_D, renormalised to unit sum.
@@ -447,10 +446,8 @@ void kernels_from_spectra(std::vector<fft::Plane>& planes, const kernels::Model&
 void psf_spectra(const ImageInput& n_in, const ImageInput& r_in, const Prepared& n,
                  const Prepared& r, int threads, fft::Plane& pn, fft::Plane& pr) {
     parallel_for(2, threads, [&](std::size_t i) {
-        const Prepared& p = i == 0 ? n : r;
-        const ImageInput& in = i == 0 ? n_in : r_in;
-        fft::Plane& target = i == 0 ? pn : pr;
-        psf_spectrum(p.psf, in.psf.rows, in.psf.cols, target);
+        const fft::Plan::Box box = i == 0 ? psf_box(n, n_in) : psf_box(r, r_in);
+        (i == 0 ? pn : pr).forward_box(box.box, box.cy, box.cx);
     });
 }
 
@@ -484,11 +481,10 @@ constexpr double kPsfDTail = 1e-24;
 // sum of |P|^2, never a ratio of round-off, so P_D is as compact as the PSFs: a grid four
 // stamps wide usually holds it and a full-grid inverse transform is not needed. Stamps that
 // cut their PSF off ring in Fourier space and give P_D a tail: the grid doubles until the tail
-// is negligible, up to the full grid (from its PSF spectra `full_pn`, `full_pr`).
+// is negligible, up to the full grid.
 void psf_d_stamp(const ImageInput& n_in, const ImageInput& r_in, const Prepared& n,
                  const Prepared& r, const kernels::Model& model, const fft::Plan& full,
-                 const fft::Plane& full_pn, const fft::Plane& full_pr, PlanePool& pool,
-                 MutView out) {
+                 PlanePool& pool, MutView out) {
     std::size_t rows = small_grid_side(n_in.psf.rows, r_in.psf.rows, full.rows(), 4);
     std::size_t cols = small_grid_side(n_in.psf.cols, r_in.psf.cols, full.cols(), 4);
     while (2 * rows <= full.rows() && 2 * cols <= full.cols()) {
@@ -504,11 +500,13 @@ void psf_d_stamp(const ImageInput& n_in, const ImageInput& r_in, const Prepared&
         rows = padding::smooth_size(2 * rows);
         cols = padding::smooth_size(2 * cols);
     }
-    fft::Plane psf_d = pool.take();
-    psf_d_spectrum(full_pn, full_pr, model, full, psf_d);
-    psf_d.inverse();
-    crop_psf(psf_d, full, out);
-    pool.give(std::move(psf_d));
+    fft::Plane pn = pool.take(), pr = pool.take();
+    psf_spectra(n_in, r_in, n, r, 1, pn, pr);
+    psf_d_spectrum(pn, pr, model, full, pn);
+    pn.inverse();
+    crop_psf(pn, full, out);
+    pool.give(std::move(pn));
+    pool.give(std::move(pr));
 }
 
 // The four kernels on the grid of `plan`.
@@ -580,14 +578,12 @@ double variance_change_bound(const std::vector<fft::Plane>& ka, const fft::Plan&
 // bounds a's distance to any larger grid to within a factor 2 when each doubling at least
 // halves the change (kernels whose energy beyond radius r falls at least as fast as 1/r),
 // hence the 2 below.
-// Past half the full grid, the full grid itself, from the full-grid PSF spectra the D and S
-// stage already made (`full_pn`, `full_pr`: they become k_N and k_R there, and go back to
-// `pool` otherwise). PSF stamps that cut the PSF off (narrower than ~8 sigma) leave far tails
-// that keep the exact mode on the full grid.
+// Past half the full grid, the full grid itself (four planes from `pool`). PSF stamps that
+// cut the PSF off (narrower than ~8 sigma) leave far tails that keep the exact mode on the
+// full grid.
 SmallKernels small_kernels(const ImageInput& n_in, const ImageInput& r_in, const Prepared& n,
                            const Prepared& r, const kernels::Model& model, const fft::Plan& full,
-                           fft::Plane& full_pn, fft::Plane& full_pr, PlanePool& pool,
-                           bool guard, double tolerance, const std::array<double, 2>& contrast,
+                           PlanePool& pool, bool guard, double tolerance, const std::array<double, 2>& contrast,
                            int threads) {
     SmallKernels s;
     // Two stamps wide to start: the kernels' squares are transformed as boxes of the grid's
@@ -611,11 +607,7 @@ SmallKernels small_kernels(const ImageInput& n_in, const ImageInput& r_in, const
             auto next = kernels_on_grid(n_in, r_in, n, r, model, *next_plan, threads);
             const double bound =
                 variance_change_bound(s.kernels, *s.plan, next, *next_plan, contrast);
-            if (2.0 * bound <= tolerance) {
-                pool.give(std::move(full_pn));
-                pool.give(std::move(full_pr));
-                return s;
-            }
+            if (2.0 * bound <= tolerance) return s;
             // For exact results one doubling is enough: the far tails do not shrink with size.
             if (exact) break;
             s.plan = std::move(next_plan);
@@ -624,10 +616,8 @@ SmallKernels small_kernels(const ImageInput& n_in, const ImageInput& r_in, const
     }
     s.plan.reset();
     s.kernels.clear();
-    s.kernels.push_back(std::move(full_pn));
-    s.kernels.push_back(std::move(full_pr));
-    s.kernels.push_back(pool.take());
-    s.kernels.push_back(pool.take());
+    for (int i = 0; i < 4; ++i) s.kernels.push_back(pool.take());
+    psf_spectra(n_in, r_in, n, r, threads, s.kernels[0], s.kernels[1]);
     kernels_from_spectra(s.kernels, model, full, threads);
     return s;
 }
@@ -827,71 +817,86 @@ void subtract(const ImageInput& science, const ImageInput& reference,
         return OwnedPlane{std::move(memory), MutView{data, g.inner_rows, g.inner_cols}};
     };
 
-    // 1. D and S. The PSF and image transforms; D_hat and S_hat replace N_hat and R_hat; the
-    //    sums give F_S and, for constant variance planes, V_D and V_S through Parseval. D goes
-    //    into the caller's buffer divided by F_D, S raw (step 3 derives from it), P_D comes
-    //    from a small grid; the PSF spectra stay for the kernels of step 2.
-    enum { kPN, kPR, kN, kR };
+    // 1. D and S. The image transforms, then the PSF transforms a class of rows at a time
+    //    (no plane for them: each row is used once, straight from cache); D_hat and S_hat
+    //    replace N_hat and R_hat; the sums give F_S and, for constant variance planes, V_D and
+    //    V_S through Parseval. D goes out divided by F_D, S raw (step 3 derives from it), P_D
+    //    comes from a small grid.
+    enum { kN, kR };
     std::vector<fft::Plane> planes;
-    for (int i = 0; i < 4; ++i) planes.push_back(pool.take());
+    for (int i = 0; i < 2; ++i) planes.push_back(pool.take());
     const std::uint64_t seed = options.seed;
-    parallel_for(4, threads, [&](std::size_t task) {
-        const std::size_t side = task % 2;
+    parallel_for(2, threads, [&](std::size_t side) {
         const Prepared& p = *prepared[side];
         const ImageInput& in = *inputs[side];
-        if (task < 2) {
-            psf_spectrum(p.psf, in.psf.rows, in.psf.cols, planes[task]);
-            return;
-        }
         const padding::Fill fill{options.fill, p.summary.fill_mean, p.summary.noise_weight,
                                  rng::Key{seed, p.summary.digest}};
-        padding::pad_image(in.image, p.bad.data(), g, fill, planes[task].real(),
-                           planes[task].stride());
-        planes[task].forward();
+        padding::pad_image(in.image, p.bad.data(), g, fill, planes[side].real(),
+                           planes[side].stride());
+        planes[side].forward();
     });
     const std::size_t half = plan.spectrum_cols();
-    const std::size_t blocks = (g.rows + kRowsPerBlock - 1) / kRowsPerBlock;
     struct Sums {
         double score = 0.0, k_n = 0.0, k_r = 0.0, kappa_n = 0.0, kappa_r = 0.0;
         std::size_t guarded = 0;
     };
-    std::vector<Sums> partial(blocks);
-    const fft::Complex* psf_n = planes[kPN].spectrum();
-    const fft::Complex* psf_r = planes[kPR].spectrum();
-    fft::Complex* image_n = planes[kN].spectrum();  // becomes D_hat
-    fft::Complex* image_r = planes[kR].spectrum();  // becomes S_hat
-    // The kernels' energies (Parseval) are only needed for constant variance planes; the loop
-    // is instantiated with and without them (they were a quarter of its time).
+    // Each row's sums, added up in row order below: the same bits for any thread count and
+    // order of the rows.
+    std::vector<Sums> row_sums(g.rows);
+    // One row of frequencies, given that row of both PSF spectra. The kernels' energies
+    // (Parseval) are only needed for constant variance planes; the loop is instantiated with
+    // and without them (they were a quarter of its time).
+    auto frequency_row = [&](auto parseval, std::size_t ky, const fft::Complex* psf_n,
+                             const fft::Complex* psf_r) {
+        const double fy = kernels::frequency(ky, g.rows);
+        fft::Complex* image_n = planes[kN].spectrum() + ky * half;  // becomes D_hat
+        fft::Complex* image_r = planes[kR].spectrum() + ky * half;  // becomes S_hat
+        std::vector<double> inv_delta(half);
+        for (std::size_t kx = 0; kx < half; ++kx) {
+            inv_delta[kx] = model.inverse_delta(psf_n[kx], psf_r[kx]);
+        }
+        Sums sum;  // a local the compiler can keep in registers
+        for (std::size_t kx = 0; kx < half; ++kx) {
+            const auto k = model.at(psf_n[kx], psf_r[kx],
+                                    static_cast<double>(kx) / static_cast<double>(g.cols), fy,
+                                    inv_delta[kx]);
+            const fft::Complex n_hat = image_n[kx];
+            const fft::Complex r_hat = image_r[kx];
+            // eq. 13 and eq. 12: D_hat = k_N N_hat - k_R R_hat, S_hat = kappa_N N_hat - ...
+            image_n[kx] = kernels::mul(k.k_n, n_hat) - kernels::mul(k.k_r, r_hat);
+            image_r[kx] = kernels::mul(k.kappa_n, n_hat) - kernels::mul(k.kappa_r, r_hat);
+            const double w = kernels::column_weight(kx, g.cols);
+            sum.score += w * k.score_term;
+            sum.guarded += k.guarded;
+            if constexpr (decltype(parseval)::value) {
+                sum.k_n += w * kernels::norm2(k.k_n);
+                sum.k_r += w * kernels::norm2(k.k_r);
+                sum.kappa_n += w * kernels::norm2(k.kappa_n);
+                sum.kappa_r += w * kernels::norm2(k.kappa_r);
+            }
+        }
+        row_sums[ky] = sum;
+    };
+    const std::vector<fft::Plan::Box> psf_boxes = {psf_box(n, science), psf_box(r, reference)};
     auto frequency_rows = [&](auto parseval) {
-        for_row_blocks(g.rows, threads, [&](std::size_t block, std::size_t ky) {
-            const double fy = kernels::frequency(ky, g.rows);
-            Sums sum = partial[block];  // a local copy the compiler can keep in registers
-            std::vector<double> inv_delta(half);
-            for (std::size_t kx = 0; kx < half; ++kx) {
-                inv_delta[kx] = model.inverse_delta(psf_n[ky * half + kx], psf_r[ky * half + kx]);
-            }
-            for (std::size_t kx = 0; kx < half; ++kx) {
-                const std::size_t i = ky * half + kx;
-                const auto k = model.at(psf_n[i], psf_r[i],
-                                        static_cast<double>(kx) / static_cast<double>(g.cols),
-                                        fy, inv_delta[kx]);
-                const fft::Complex n_hat = image_n[i];
-                const fft::Complex r_hat = image_r[i];
-                // eq. 13 and eq. 12: D_hat = k_N N_hat - k_R R_hat, S_hat = kappa_N N_hat - ...
-                image_n[i] = kernels::mul(k.k_n, n_hat) - kernels::mul(k.k_r, r_hat);
-                image_r[i] = kernels::mul(k.kappa_n, n_hat) - kernels::mul(k.kappa_r, r_hat);
-                const double w = kernels::column_weight(kx, g.cols);
-                sum.score += w * k.score_term;
-                sum.guarded += k.guarded;
-                if constexpr (decltype(parseval)::value) {
-                    sum.k_n += w * kernels::norm2(k.k_n);
-                    sum.k_r += w * kernels::norm2(k.k_r);
-                    sum.kappa_n += w * kernels::norm2(k.kappa_n);
-                    sum.kappa_r += w * kernels::norm2(k.kappa_r);
+        const bool streamed = plan.forward_boxes_by_class(
+            psf_boxes, threads,
+            [&](std::size_t q, std::size_t p, const std::vector<const fft::Complex*>& psf) {
+                for (std::size_t row = 0; row < p; ++row) {
+                    frequency_row(parseval, q + (g.rows / p) * row, psf[0] + row * half,
+                                  psf[1] + row * half);
                 }
-            }
-            partial[block] = sum;
+            });
+        if (streamed) return;
+        std::array<fft::Plane, 2> psf = {pool.take(), pool.take()};  // no divisor to prune by
+        parallel_for(2, threads, [&](std::size_t i) {
+            psf[i].forward_box(psf_boxes[i].box, psf_boxes[i].cy, psf_boxes[i].cx);
         });
+        for_row_blocks(g.rows, threads, [&](std::size_t, std::size_t ky) {
+            frequency_row(parseval, ky, psf[0].spectrum() + ky * half,
+                          psf[1].spectrum() + ky * half);
+        });
+        for (auto& plane : psf) pool.give(std::move(plane));
     };
     if (constant_variance) {
         frequency_rows(std::true_type{});
@@ -899,7 +904,7 @@ void subtract(const ImageInput& science, const ImageInput& reference,
         frequency_rows(std::false_type{});
     }
     Sums total;
-    for (const Sums& s : partial) {
+    for (const Sums& s : row_sums) {
         total.score += s.score;
         total.k_n += s.k_n;
         total.k_r += s.k_r;
@@ -911,8 +916,7 @@ void subtract(const ImageInput& science, const ImageInput& reference,
     const double fs = total.score / pixels;  // F_S
     parallel_for(3, threads, [&](std::size_t task) {
         if (task == 2) {
-            psf_d_stamp(science, reference, n, r, model, plan, planes[kPN], planes[kPR], pool,
-                        out.psf);
+            psf_d_stamp(science, reference, n, r, model, plan, pool, out.psf);
             return;
         }
         fft::Plane& plane = planes[task == 0 ? kN : kR];
@@ -935,14 +939,10 @@ void subtract(const ImageInput& science, const ImageInput& reference,
     });
     std::optional<SmallKernels> small;
     if (!constant_variance || any_bad) {
-        small = small_kernels(science, reference, n, r, model, plan, planes[kPN], planes[kPR],
-                              pool, options.kernel_guard,
+        small = small_kernels(science, reference, n, r, model, plan, pool, options.kernel_guard,
                               options.exact_variance ? kVarianceToleranceExact
                                                      : kVarianceToleranceFast,
                               {variance_contrast(n), variance_contrast(r)}, threads);
-    } else {
-        pool.give(std::move(planes[kPN]));
-        pool.give(std::move(planes[kPR]));
     }
     for (std::size_t side = 0; side < 2 && any_bad; ++side) {
         if (prepared[side]->summary.bad_pixels == 0) continue;

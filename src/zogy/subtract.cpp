@@ -343,8 +343,9 @@ void validate_pair(const ImageInput& n, const ImageInput& r, const SubtractOptio
     require(o.threads >= 1, "threads: must be >= 1");
 }
 
-// Rows of a half spectrum are processed in fixed blocks, whatever the thread count, and block
-// partial sums are added in block order: reductions do not depend on the number of threads.
+// Rows are processed in fixed blocks, whatever the thread count. The work per row is its own
+// (sums over rows are kept per row and added in row order afterwards), so no result depends
+// on the number of threads.
 constexpr std::size_t kRowsPerBlock = 32;
 
 template <typename RowFn>
@@ -674,6 +675,17 @@ std::array<fft::Plane, 2> variance_planes(const std::array<const Prepared*, 2>& 
     };
     const std::size_t half = plan.spectrum_cols();
     std::array<std::optional<fft::Plane>, 2> v;  // V_N_hat, V_R_hat; then V_D_hat, V_S_hat
+    // The products with the four squared kernels' spectra held in planes, row by row.
+    auto products_from_planes = [&](const std::vector<fft::Plane>& k) {
+        fft::Complex* vn = v[0]->spectrum();
+        fft::Complex* vr = v[1]->spectrum();
+        for_row_blocks(plan.rows(), threads, [&](std::size_t, std::size_t ky) {
+            const std::size_t row = ky * half;
+            variance_products(k[0].spectrum() + row, k[1].spectrum() + row,
+                              k[2].spectrum() + row, k[3].spectrum() + row, vn + row, vr + row,
+                              half);
+        });
+    };
     if (small.plan) {
         // Small-grid kernels: their squares' transforms are made a class of rows at a time
         // and multiplied in straight away (no plane each, read from cache), while both
@@ -703,12 +715,7 @@ std::array<fft::Plane, 2> variance_planes(const std::array<const Prepared*, 2>& 
             parallel_for(4, threads, [&](std::size_t k) {
                 parts[k].forward_box(views[k].box, views[k].cy, views[k].cx);
             });
-            for_row_blocks(plan.rows(), threads, [&](std::size_t, std::size_t ky) {
-                const std::size_t row = ky * half;
-                variance_products(parts[0].spectrum() + row, parts[1].spectrum() + row,
-                                  parts[2].spectrum() + row, parts[3].spectrum() + row,
-                                  vn + row, vr + row, half);
-            });
+            products_from_planes(parts);
             for (auto& part : parts) pool.give(std::move(part));
         }
     } else {
@@ -726,18 +733,8 @@ std::array<fft::Plane, 2> variance_planes(const std::array<const Prepared*, 2>& 
             }
             k.forward();
         });
-        fft::Complex* vn = v[0]->spectrum();
-        fft::Complex* vr = v[1]->spectrum();
-        for_row_blocks(plan.rows(), threads, [&](std::size_t, std::size_t ky) {
-            const std::size_t row = ky * half;
-            variance_products(small.kernels[0].spectrum() + row,
-                              small.kernels[1].spectrum() + row,
-                              small.kernels[2].spectrum() + row,
-                              small.kernels[3].spectrum() + row, vn + row, vr + row, half);
-        });
-    }
-    if (!small.plan) {
-        for (auto& k : small.kernels) pool.give(std::move(k));  // full-grid planes only
+        products_from_planes(small.kernels);
+        for (auto& k : small.kernels) pool.give(std::move(k));
         small.kernels.clear();
     }
     std::array<fft::Plane, 2> total = {std::move(*v[0]), std::move(*v[1])};

@@ -312,9 +312,10 @@ void crop_psf(const fft::Plane& padded, const fft::Plan& plan, MutView out) {
 
 // Peak memory of subtract(), its outputs included, in padded real planes (8 bytes per pixel),
 // rounded up: D and S (outputs in their own planes) and at most 6 working planes in FFTW's
-// in-place layout (slightly wider than the grid) are alive at once (the variance stage: two
-// variance spectra and four squared kernels' spectra); the other five outputs reuse working
-// planes; the bad-pixel masks, statistics and small kernel grids add about half a plane.
+// in-place layout (slightly wider than the grid) are alive at once (exact mode's variance
+// stage: four full-grid kernels and two variance spectra; two by default); the other five
+// outputs reuse working planes; the bad-pixel masks, statistics and small kernel grids add
+// about half a plane.
 constexpr std::size_t kPeakPlanes = 9;
 
 void check_memory(const padding::Geometry& g) {

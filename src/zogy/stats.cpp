@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -126,40 +128,99 @@ MeanStd clipped_mean_std(const std::vector<double>& values, const char* what) {
     return clipped_mean_std(values.data(), none_bad.data(), values.size(), what);
 }
 
-double median(std::vector<double> values) {
-    const std::size_t n = values.size();
-    const std::size_t mid = n / 2;
-    std::nth_element(values.begin(), values.begin() + mid, values.end());
-    const double upper = values[mid];
-    if (n % 2 == 1) return upper;
-    const double lower = *std::max_element(values.begin(), values.begin() + mid);
-    return (lower + upper) / 2.0;
+namespace {
+
+// The order statistics of ranks k - 1 and k (0-based; `lower` only when k > 0) of f(v) over
+// the `count` good values, exactly. For many values, a strided sample brackets the ranks
+// (5 standard deviations of a sample rank on either side), one pass counts the values below
+// the bracket and gathers those inside it (a few per cent), and the selection runs on those
+// alone; a bracket that misses (an unrepresentative sample) falls back to all values.
+struct OrderPair {
+    double lower = 0.0, upper = 0.0;
+};
+
+template <typename F>
+OrderPair order_statistics(const double* values, const std::uint8_t* bad, std::size_t n,
+                           std::size_t count, std::size_t k, F f) {
+    // Rank j of v is rank k overall (j >= 1 whenever k >= 1, so `lower` is inside v).
+    auto select = [k](std::vector<double>& v, std::size_t j) {
+        const auto at = v.begin() + static_cast<std::ptrdiff_t>(j);
+        std::nth_element(v.begin(), at, v.end());
+        OrderPair pair{0.0, *at};
+        if (k > 0) pair.lower = *std::max_element(v.begin(), at);
+        return pair;
+    };
+    // The f-values within [lo, hi], and how many are below lo. Branch-free: which side a
+    // value falls on is random, a branch on it mispredicts half the time. Every value is
+    // written at the end of the kept ones and kept or overwritten next.
+    auto gather = [&](double lo, double hi, std::size_t& below) {
+        // Not value-initialised: only the slots written are touched.
+        const std::unique_ptr<double[]> slots(new double[count + 1]);
+        std::size_t kept = 0;
+        below = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const double x = f(values[i]);
+            const bool good = bad[i] == 0;
+            below += good & (x < lo);
+            slots[kept] = x;
+            kept += good & (x >= lo) & (x <= hi);
+        }
+        return std::vector<double>(slots.get(), slots.get() + kept);
+    };
+    constexpr std::size_t kDirect = std::size_t{1} << 16;
+    const double inf = std::numeric_limits<double>::infinity();
+    std::size_t below = 0;
+    if (count > kDirect) {
+        std::vector<double> sample;
+        const std::size_t step = std::max<std::size_t>(1, n / 8192);
+        for (std::size_t i = 0; i < n; i += step) {
+            if (!bad[i]) sample.push_back(f(values[i]));
+        }
+        std::sort(sample.begin(), sample.end());
+        const double m = static_cast<double>(sample.size());
+        const double spread = 2.5 * std::sqrt(m) + 2.0;
+        const double total = static_cast<double>(count);
+        const std::size_t first = k > 0 ? k - 1 : k;
+        const double at_lo = std::floor(static_cast<double>(first) / total * m - spread);
+        const double at_hi = std::ceil(static_cast<double>(k) / total * m + spread);
+        const double lo = at_lo < 0.0 ? -inf : sample[static_cast<std::size_t>(at_lo)];
+        const double hi = at_hi >= m ? inf : sample[static_cast<std::size_t>(at_hi)];
+        std::vector<double> inside = gather(lo, hi, below);
+        if (below <= first && k < below + inside.size()) return select(inside, k - below);
+    }
+    std::vector<double> all = gather(-inf, inf, below);
+    return select(all, k);
 }
 
-double robust_sigma(const std::vector<double>& values, const char* what) {
-    if (values.empty()) {
+// Median of f(v) over the good values (the mean of the two middle ones for an even count).
+template <typename F>
+double median_of(const double* values, const std::uint8_t* bad, std::size_t n,
+                 std::size_t count, F f) {
+    const OrderPair pair = order_statistics(values, bad, n, count, count / 2, f);
+    return count % 2 == 1 ? pair.upper : (pair.lower + pair.upper) / 2.0;
+}
+
+}  // namespace
+
+double robust_sigma(const double* values, const std::uint8_t* bad, std::size_t n,
+                    const char* what) {
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < n; ++i) count += bad[i] == 0;
+    if (count == 0) {
         throw InvalidArgument(std::string(what) + ": no good pixels to estimate the noise from");
     }
-    const double centre = median(values);
-    std::vector<double> deviations(values.size());
-    for (std::size_t i = 0; i < values.size(); ++i) deviations[i] = std::fabs(values[i] - centre);
-    double sigma = 1.482602218505602 * median(std::move(deviations));
-    if (sigma == 0.0) sigma = clipped_mean_std(values, what).std;
+    const double centre = median_of(values, bad, n, count, [](double v) { return v; });
+    const double mad =
+        median_of(values, bad, n, count, [centre](double v) { return std::fabs(v - centre); });
+    double sigma = 1.482602218505602 * mad;
+    // The clipped std of the masked values: the same bits as of the filtered ones.
+    if (sigma == 0.0) sigma = clipped_mean_std(values, bad, n, what).std;
     if (!(sigma > 0.0)) {
         throw InvalidArgument(std::string(what) +
                               ": the image has no measurable noise (constant pixels); pass its "
                               "variance explicitly");
     }
     return sigma;
-}
-
-std::vector<double> good_values(ConstView image, const std::uint8_t* bad) {
-    std::vector<double> out;
-    out.reserve(image.size());
-    for (std::size_t i = 0; i < image.size(); ++i) {
-        if (!bad[i]) out.push_back(image.data[i]);
-    }
-    return out;
 }
 
 }  // namespace zogy::stats

@@ -64,13 +64,10 @@ MeanStd clipped_mean_std(const double* values, const std::uint8_t* bad, std::siz
 // The same over every value of `values`.
 MeanStd clipped_mean_std(const std::vector<double>& values, const char* what);
 
-// Median (mean of the two middle values for an even count); values is consumed.
-double median(std::vector<double> values);
-
-// 1.4826 * MAD, falling back to the clipped std when the MAD is 0.
-double robust_sigma(const std::vector<double>& values, const char* what);
-
-// Values of `image` at good pixels (bad[i] == 0), in row-major order.
-std::vector<double> good_values(ConstView image, const std::uint8_t* bad);
+// 1.4826 * MAD of the good values (bad[i] == 0, finite) of `values`, the median of an even
+// count being the mean of the two middle values; the clipped std when the MAD is 0. Exact
+// order statistics without copying or sorting all values (stats.cpp).
+double robust_sigma(const double* values, const std::uint8_t* bad, std::size_t n,
+                    const char* what);
 
 }  // namespace zogy::stats

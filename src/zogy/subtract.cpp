@@ -203,7 +203,7 @@ void measure(const ImageInput& in, const std::string& role, const ScanSums& sums
                       .mean;
     } else {
         const double sigma =
-            stats::robust_sigma(stats::good_values(in.image, bad), role.c_str());
+            stats::robust_sigma(in.image.data, bad, n, role.c_str());
         p.summary.noise_weight = sigma * sigma;
     }
     p.summary.fill_mean =

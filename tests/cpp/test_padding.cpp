@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <tuple>
 #include <utility>
@@ -241,4 +242,63 @@ TEST_CASE("clipped statistics: first moments and range from the caller give the 
             CHECK(given.std == plain.std);
         }
     }
+}
+
+namespace {
+
+// 1.4826 MAD the plain way: filter, sort, middle values (the definition in docs/algorithm.md).
+double plain_robust_sigma(const std::vector<double>& values, const std::vector<std::uint8_t>& bad) {
+    std::vector<double> good;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (!bad[i]) good.push_back(values[i]);
+    }
+    auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        const std::size_t m = v.size() / 2;
+        return v.size() % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2.0;
+    };
+    const double centre = median(good);
+    for (double& v : good) v = std::fabs(v - centre);
+    return 1.482602218505602 * median(good);
+}
+
+}  // namespace
+
+TEST_CASE("robust sigma: exact order statistics, sampled bracket or not, same bits as sorting") {
+    rng::Counter c{0, 0, 0, 0};
+    auto normal = [&c]() {
+        c = rng::increment(c);
+        return rng::normal_at({9, 2}, c);
+    };
+    const std::size_t n = 300001;  // above the bracketing threshold; odd and even counts below
+    std::vector<std::vector<double>> cases;
+    std::vector<double> v(n);
+    for (auto& x : v) x = 50.0 + 4.0 * normal();  // plain noise
+    cases.push_back(v);
+    for (std::size_t i = 0; i < n; i += 101) v[i] = 1e5;  // bright sources
+    cases.push_back(v);
+    for (std::size_t i = 0; i < n; ++i) v[i] = std::floor(3.0 * normal());  // many ties
+    cases.push_back(v);
+    // The sample takes every (n / 8192)-th value: make those unrepresentative, so that the
+    // bracket misses and the full selection runs.
+    const std::size_t step = n / 8192;
+    for (std::size_t i = 0; i < n; ++i) v[i] = i % step == 0 ? -1e9 - static_cast<double>(i) : normal();
+    cases.push_back(v);
+    for (const auto& values : cases) {
+        for (std::size_t masked : {std::size_t{0}, std::size_t{1}, std::size_t{7}}) {
+            CAPTURE(masked);
+            std::vector<std::uint8_t> bad(values.size(), 0);
+            for (std::size_t i = 0; i < masked; ++i) bad[1000 + 37 * i] = 1;  // odd/even counts
+            const double ours = stats::robust_sigma(values.data(), bad.data(), values.size(), "x");
+            CHECK(ours == plain_robust_sigma(values, bad));
+        }
+    }
+    // A MAD of 0 falls back to the clipped std; constant values have no noise at all.
+    std::vector<double> mostly(n, 3.0);
+    for (std::size_t i = 0; i < n; i += 5) mostly[i] = 4.0;
+    const std::vector<std::uint8_t> none(n, 0);
+    CHECK(stats::robust_sigma(mostly.data(), none.data(), n, "x") ==
+          stats::clipped_mean_std(mostly.data(), none.data(), n, "x").std);
+    const std::vector<double> flat(n, 2.0);
+    CHECK_THROWS(stats::robust_sigma(flat.data(), none.data(), n, "x"));
 }

@@ -156,6 +156,16 @@ TEST_CASE("clipped statistics: masking bad values equals filtering them out, bit
 
 namespace {
 
+// Standard normal deviates of one key, counter after counter: test data.
+struct NormalStream {
+    rng::Key key;
+    rng::Counter counter{0, 0, 0, 0};
+    double operator()() {
+        counter = rng::increment(counter);
+        return rng::normal_at(key, counter);
+    }
+};
+
 // docs/algorithm.md's clipped statistics written the plain way (filter, two-pass long double
 // moments per iteration): an independent derivation for the one-pass implementation.
 stats::MeanStd plain_clipped(std::vector<double> sel) {
@@ -184,11 +194,7 @@ stats::MeanStd plain_clipped(std::vector<double> sel) {
 }  // namespace
 
 TEST_CASE("clipped statistics agree with the plain definition, incl. the far-list shortcut") {
-    rng::Counter c{0, 0, 0, 0};
-    auto normal = [&c]() {
-        c = rng::increment(c);
-        return rng::normal_at({3, 1}, c);
-    };
+    NormalStream normal{{3, 1}};
     std::vector<std::vector<double>> cases;
     std::vector<double> v(20000);
     for (auto& x : v) x = 100.0 + 5.0 * normal();  // clean: later iterations use the list
@@ -265,11 +271,7 @@ double plain_robust_sigma(const std::vector<double>& values, const std::vector<s
 }  // namespace
 
 TEST_CASE("robust sigma: exact order statistics, sampled bracket or not, same bits as sorting") {
-    rng::Counter c{0, 0, 0, 0};
-    auto normal = [&c]() {
-        c = rng::increment(c);
-        return rng::normal_at({9, 2}, c);
-    };
+    NormalStream normal{{9, 2}};
     const std::size_t n = 300001;  // above the bracketing threshold; odd and even counts below
     std::vector<std::vector<double>> cases;
     std::vector<double> v(n);

@@ -1,6 +1,7 @@
 #include <pybind11/stl.h>
 
 #include <cmath>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -50,8 +51,10 @@ py::dict summary_dict(const ImageSummary& s) {
 
 // A numpy array over an image subtract() allocated, keeping its memory alive.
 DoubleArray owned_array(const OwnedPlane& plane) {
-    auto* keep = new std::shared_ptr<double>(plane.memory);
-    py::capsule owner(keep, [](void* p) { delete static_cast<std::shared_ptr<double>*>(p); });
+    auto keep = std::make_unique<std::shared_ptr<double>>(plane.memory);
+    py::capsule owner(keep.get(),
+                      [](void* p) { delete static_cast<std::shared_ptr<double>*>(p); });
+    keep.release();  // the capsule owns it now (not before: its constructor may throw)
     const auto rows = static_cast<py::ssize_t>(plane.view.rows);
     const auto cols = static_cast<py::ssize_t>(plane.view.cols);
     return DoubleArray({rows, cols}, {cols * static_cast<py::ssize_t>(sizeof(double)),

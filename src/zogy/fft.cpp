@@ -137,10 +137,14 @@ void Plan::inverse(Complex* buffer) const {
     }
 }
 
-void Plan::forward_box(ConstView box, std::size_t cy, std::size_t cx, Complex* buffer) const {
-    if (box.rows > rows_ || box.cols > cols_ || cy >= box.rows || cx >= box.cols) {
+void Plan::check_fits(const Box& b) const {
+    if (b.box.rows > rows_ || b.box.cols > cols_ || b.cy >= b.box.rows || b.cx >= b.box.cols) {
         throw NumericalError("forward_box: the box does not fit the grid");
     }
+}
+
+void Plan::forward_box(ConstView box, std::size_t cy, std::size_t cx, Complex* buffer) const {
+    check_fits(Box{box, cy, cx});
     const std::size_t p = decimation_factor(rows_, box.rows);
     if (p == 0) {
         forward_box_full(box, cy, cx, buffer);
@@ -179,9 +183,7 @@ struct Plan::BoxRows {
 };
 
 Plan::BoxRows Plan::box_rows(const Box& b) const {
-    if (b.box.rows > rows_ || b.box.cols > cols_ || b.cy >= b.box.rows || b.cx >= b.box.cols) {
-        throw NumericalError("forward_box: the box does not fit the grid");
-    }
+    check_fits(b);
     const std::size_t half = spectrum_cols();
     BoxRows rows{AlignedBuffer<Complex>(b.box.rows * half), std::vector<std::size_t>(b.box.rows)};
     for (std::size_t a = 0; a < b.box.rows; ++a) {
@@ -197,17 +199,22 @@ Plan::BoxRows Plan::box_rows(const Box& b) const {
 // a length-p DFT over y_a mod p (distinct, as p >= box rows) of the twiddled rows. So for
 // each q, one batch of length-p column FFTs gives output rows q, q + l, ..., q + (p-1) l:
 // every element of the plane exactly once, with O(log p) instead of O(log n) work each.
-// This fills the block (p rows of `width` columns from c0) for class q. The rows of the block
-// that no box row maps to stay zero throughout: the box's rows land on the same block rows
-// for every q, and out-of-place complex FFTs preserve their input.
-void Plan::box_class(const BoxRows& rows, std::size_t p, std::size_t q, std::size_t c0,
-                     std::size_t width, Complex* block) const {
+// box_class does one chunk of columns (from c0) of class q: it fills the block (p rows) with
+// the twiddled row spectra and transforms its columns into `out` (the chunk's first column of
+// output row q; the plans' output stride spaces the rows). The rows of the block that no box
+// row maps to stay zero throughout: the box's rows land on the same block rows for every q,
+// and out-of-place complex FFTs preserve their input.
+void Plan::box_class(const BoxRows& rows, const ColumnPlans& plans, std::size_t p,
+                     std::size_t q, std::size_t c0, Complex* block, Complex* out) const {
     const std::size_t half = spectrum_cols(), chunk = box_chunk(half);
+    const std::size_t width = std::min(chunk, half - c0);
     for (std::size_t a = 0; a < rows.plane_row.size(); ++a) {
         const Complex twiddle = twiddles_[(rows.plane_row[a] * q) % rows_];
         multiply_row(rows.spectra.data() + a * half + c0, twiddle, width,
                      block + (rows.plane_row[a] % p) * chunk);
     }
+    const auto plan = static_cast<fftw_plan>(width == chunk ? plans.chunk : plans.tail);
+    fftw_execute_dft(plan, as_fftw(block), as_fftw(out));
 }
 
 void Plan::forward_box_decimated(ConstView box, std::size_t cy, std::size_t cx, std::size_t p,
@@ -220,11 +227,8 @@ void Plan::forward_box_decimated(ConstView box, std::size_t cy, std::size_t cx, 
     std::fill(block.data(), block.data() + block.size(), Complex(0.0, 0.0));
     // Chunk by chunk: a chunk's slice of the row spectra stays in cache across the classes.
     for (std::size_t c0 = 0; c0 < half; c0 += chunk) {
-        const std::size_t width = std::min(chunk, half - c0);
-        const auto plan = static_cast<fftw_plan>(width == chunk ? plans.chunk : plans.tail);
         for (std::size_t q = 0; q < l; ++q) {
-            box_class(rows, p, q, c0, width, block.data());
-            fftw_execute_dft(plan, as_fftw(block.data()), as_fftw(buffer + q * half + c0));
+            box_class(rows, plans, p, q, c0, block.data(), buffer + q * half + c0);
         }
     }
 }
@@ -266,10 +270,7 @@ bool Plan::forward_boxes_by_class(const std::vector<Box>& boxes, int threads,
         std::vector<const Complex*> spectra;
         for (std::size_t b = 0; b < boxes.size(); ++b) {
             for (std::size_t c0 = 0; c0 < half; c0 += chunk) {
-                const std::size_t width = std::min(chunk, half - c0);
-                const auto plan = static_cast<fftw_plan>(width == chunk ? plans.chunk : plans.tail);
-                box_class(rows[b], p, q, c0, width, s->blocks[b].data());
-                fftw_execute_dft(plan, as_fftw(s->blocks[b].data()), as_fftw(s->out[b].data() + c0));
+                box_class(rows[b], plans, p, q, c0, s->blocks[b].data(), s->out[b].data() + c0);
             }
             spectra.push_back(s->out[b].data());
         }

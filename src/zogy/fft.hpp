@@ -78,10 +78,11 @@ class Plan {
     };
     struct BoxRows;  // a box's rows transformed along x (fft.cpp)
 
+    void check_fits(const Box& box) const;
     void transform_box_row(const double* src, std::size_t w, std::size_t cx, Complex* row) const;
     BoxRows box_rows(const Box& box) const;
-    void box_class(const BoxRows& rows, std::size_t p, std::size_t q, std::size_t c0,
-                   std::size_t width, Complex* block) const;
+    void box_class(const BoxRows& rows, const ColumnPlans& plans, std::size_t p, std::size_t q,
+                   std::size_t c0, Complex* block, Complex* out) const;
     void forward_box_full(ConstView box, std::size_t cy, std::size_t cx, Complex* buffer) const;
     void forward_box_decimated(ConstView box, std::size_t cy, std::size_t cx, std::size_t p,
                                Complex* buffer) const;

@@ -51,8 +51,9 @@ void normals_along_row(const Key& key, std::int64_t y, std::int64_t x0, std::siz
 std::uint64_t digest(ConstView image, ConstView variance);
 
 // digest() fed a value at a time, for a pass that reads the pixels anyway (subtract.cpp's
-// scan of an input): begin(rows, cols), then for the image and, after variance(true), for the
-// variance plane: start_plane(), add(i, v) for i = 0, 1, ... in order, end_plane(). Then
+// scan of an input): construct with the shape; for the image, start_plane(), add(i, v) for
+// i = 0, 1, ... in order (or add4 for aligned runs of four), end_plane(); then
+// variance(given) and, if given, the same for the variance plane. Then
 // value() == digest(image, variance).
 class Digest {
   public:
@@ -68,14 +69,13 @@ class Digest {
     void variance(bool given);
     std::uint64_t value() const { return h_; }
 
+  private:
     static std::uint64_t splitmix64(std::uint64_t z) {
         z += 0x9E3779B97F4A7C15ULL;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
         return z ^ (z >> 31);
     }
-
-  private:
     static void mix(std::uint64_t& lane, double v) {
         std::uint64_t bits;
         std::memcpy(&bits, &v, sizeof bits);

@@ -32,7 +32,6 @@ class MomentSums {
         count_ += keep;
     }
     std::size_t count() const { return count_; }
-    double centre() const { return centre_; }
     double sum() const { return lane_total(d_); }           // of v - centre
     double sum_squares() const { return lane_total(d2_); }  // of (v - centre)^2
     // Mean and population std of the values added (count() > 0).

@@ -887,9 +887,7 @@ void subtract(const ImageInput& science, const ImageInput& reference,
             });
         if (streamed) return;
         std::array<fft::Plane, 2> psf = {pool.take(), pool.take()};  // no divisor to prune by
-        parallel_for(2, threads, [&](std::size_t i) {
-            psf[i].forward_box(psf_boxes[i].box, psf_boxes[i].cy, psf_boxes[i].cx);
-        });
+        psf_spectra(science, reference, n, r, threads, psf[0], psf[1]);
         for_row_blocks(g.rows, threads, [&](std::size_t, std::size_t ky) {
             frequency_row(parseval, ky, psf[0].spectrum() + ky * half,
                           psf[1].spectrum() + ky * half);
@@ -955,8 +953,8 @@ void subtract(const ImageInput& science, const ImageInput& reference,
                    out.grow_radius[side], kNearBad, out.mask);
     }
 
-    // 3. Variance planes of D and S, and what derives from S and V_S, in the caller's buffers.
-    //    One pass per output row, straight from the V_S plane when there is one.
+    // 3. Variance planes of D and S, and what derives from S and V_S, in planes that become
+    //    outputs. One pass per output row, straight from the V_S plane when there is one.
     const double nan = std::numeric_limits<double>::quiet_NaN();
     // Outputs written in the inner shape take planes no later stage needs (spare ones first).
     auto take_score_outputs = [&] {

@@ -138,23 +138,43 @@ void pad_image(ConstView image, const std::uint8_t* bad, const Geometry& g, cons
     }
 }
 
+void variance_row(ConstView variance, const std::uint8_t* bad, const Geometry& g,
+                  double noise_weight, std::int64_t y, std::int64_t x0, std::size_t count,
+                  double* out) {
+    const auto wrap = [](std::int64_t v, std::size_t n) {
+        const auto m = static_cast<std::int64_t>(n);
+        return static_cast<std::size_t>(((v % m) + m) % m);
+    };
+    const std::size_t py = wrap(y, g.rows);
+    // A constant plane (no variance given) is the noise weight everywhere.
+    if (variance.data == nullptr || py < g.border_y || py - g.border_y >= g.inner_rows) {
+        std::fill(out, out + count, noise_weight);
+        return;
+    }
+    const std::size_t k0 = (py - g.border_y) * g.inner_cols;
+    const std::size_t inner_end = g.border_x + g.inner_cols;
+    // Runs up to the plane's right edge, each split into left border, inner part, right border.
+    for (std::size_t done = 0, px = wrap(x0, g.cols); done < count; px = 0) {
+        const std::size_t run_end = std::min(g.cols, px + (count - done));
+        const std::size_t a = std::min(std::max(px, g.border_x), run_end);
+        const std::size_t b = std::min(std::max(px, inner_end), run_end);
+        double* o = out + done;  // column px of this run
+        std::fill(o, o + (a - px), noise_weight);
+        for (std::size_t c = a; c < b; ++c) {
+            const std::size_t k = k0 + (c - g.border_x);
+            o[c - px] = bad[k] ? noise_weight : variance.data[k];
+        }
+        std::fill(o + (b - px), o + (run_end - px), noise_weight);
+        done += run_end - px;
+    }
+}
+
 void pad_variance(ConstView variance, const std::uint8_t* bad, const Geometry& g,
                   double noise_weight, double* out, std::size_t stride) {
     if (stride == 0) stride = g.cols;
     for (std::size_t i = 0; i < g.rows; ++i) {
-        double* row = out + i * stride;
-        const auto y = static_cast<std::int64_t>(i) - static_cast<std::int64_t>(g.border_y);
-        // A constant plane (no variance given) is the noise weight everywhere.
-        if (variance.data == nullptr || y < 0 || y >= static_cast<std::int64_t>(g.inner_rows)) {
-            std::fill(row, row + g.cols, noise_weight);
-            continue;
-        }
-        std::fill(row, row + g.border_x, noise_weight);
-        std::fill(row + g.border_x + g.inner_cols, row + g.cols, noise_weight);
-        const std::size_t k0 = static_cast<std::size_t>(y) * g.inner_cols;
-        for (std::size_t x = 0; x < g.inner_cols; ++x) {
-            row[g.border_x + x] = bad[k0 + x] ? noise_weight : variance.data[k0 + x];
-        }
+        variance_row(variance, bad, g, noise_weight, static_cast<std::int64_t>(i), 0, g.cols,
+                     out + i * stride);
     }
 }
 

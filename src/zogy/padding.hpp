@@ -62,4 +62,10 @@ void pad_image(ConstView image, const std::uint8_t* bad, const Geometry& geometr
 void pad_variance(ConstView variance, const std::uint8_t* bad, const Geometry& geometry,
                   double noise_weight, double* out, std::size_t stride = 0);
 
+// Pixels x0 .. x0 + count - 1 of row y of pad_variance's plane, both taken modulo the padded
+// shape: the plane as a circular convolution sees it, for windows that cross its edges.
+void variance_row(ConstView variance, const std::uint8_t* bad, const Geometry& geometry,
+                  double noise_weight, std::int64_t y, std::int64_t x0, std::size_t count,
+                  double* out);
+
 }  // namespace zogy::padding

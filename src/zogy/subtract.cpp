@@ -16,6 +16,7 @@
 #include "fft.hpp"
 #include "kernels.hpp"
 #include "mask.hpp"
+#include "overlap.hpp"
 #include "parallel.hpp"
 #include "rng.hpp"
 #include "stats.hpp"
@@ -645,102 +646,73 @@ SquaredKernelBox squared_kernel_box(const fft::Plane& small, const fft::Plan& sm
     return b;
 }
 
-// V_D_hat = k_N^2_hat V_N_hat + k_R^2_hat V_R_hat and V_S_hat likewise with kappa over n
-// frequencies, into the V_N_hat and V_R_hat arrays: science side first, then the reference
-// side added (a + b: swapping the roles gives the same bits).
-void variance_products(const fft::Complex* kn, const fft::Complex* kr, const fft::Complex* kappa_n,
-                       const fft::Complex* kappa_r, fft::Complex* vn_to_vd,
-                       fft::Complex* vr_to_vs, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) {
-        const fft::Complex a = vn_to_vd[i], b = vr_to_vs[i];
-        vn_to_vd[i] = kernels::mul(kn[i], a) + kernels::mul(kr[i], b);
-        vr_to_vs[i] = kernels::mul(kappa_n[i], a) + kernels::mul(kappa_r[i], b);
-    }
-}
-
 // V_D and V_S on the full grid for non-constant variance planes (paper section 3.3):
 // V_D = k_N^2 * V_N + k_R^2 * V_R and V_S likewise with kappa, returned in real space without
 // the inverse transform's scale (the caller applies it while compacting). At most six
 // working planes are alive.
 std::array<fft::Plane, 2> variance_planes(const std::array<const Prepared*, 2>& prepared,
-                                          SmallKernels& small, const fft::Plan& plan,
+                                          SmallKernels& full_grid, const fft::Plan& plan,
                                           const padding::Geometry& g, int threads,
                                           PlanePool& pool) {
-    auto variance_spectrum = [&](std::size_t side) {
-        const Prepared& p = *prepared[side];
-        fft::Plane v = pool.take();
-        padding::pad_variance(p.variance_view, p.bad.data(), g, p.summary.noise_weight, v.real(),
-                              v.stride());
-        v.forward();
-        return v;
-    };
-    const std::size_t half = plan.spectrum_cols();
+    // The kernels are squared and transformed in place (their planes are used up): with both
+    // variance spectra, six independent tasks (the long ones first, so two threads end
+    // together), then one pass of products. Eight planes with D and S.
     std::array<std::optional<fft::Plane>, 2> v;  // V_N_hat, V_R_hat; then V_D_hat, V_S_hat
-    // The products with the four squared kernels' spectra held in planes, row by row.
-    auto products_from_planes = [&](const std::vector<fft::Plane>& k) {
-        fft::Complex* vn = v[0]->spectrum();
-        fft::Complex* vr = v[1]->spectrum();
-        for_row_blocks(plan.rows(), threads, [&](std::size_t, std::size_t ky) {
-            const std::size_t row = ky * half;
-            variance_products(k[0].spectrum() + row, k[1].spectrum() + row,
-                              k[2].spectrum() + row, k[3].spectrum() + row, vn + row, vr + row,
-                              half);
-        });
-    };
-    if (small.plan) {
-        // Small-grid kernels: their squares' transforms are made a class of rows at a time
-        // and multiplied in straight away (no plane each, read from cache), while both
-        // variance spectra are the only planes.
-        parallel_for(2, threads, [&](std::size_t side) { v[side].emplace(variance_spectrum(side)); });
-        std::vector<SquaredKernelBox> boxes;
-        std::vector<fft::Plan::Box> views;
-        for (std::size_t k = 0; k < 4; ++k) {
-            boxes.push_back(squared_kernel_box(small.kernels[k], *small.plan));
+    parallel_for(6, threads, [&](std::size_t task) {
+        if (task < 2) {
+            const Prepared& p = *prepared[task];
+            v[task].emplace(pool.take());
+            padding::pad_variance(p.variance_view, p.bad.data(), g, p.summary.noise_weight,
+                                  v[task]->real(), v[task]->stride());
+            v[task]->forward();
+            return;
         }
-        for (const auto& b : boxes) views.push_back(b.box());
-        fft::Complex* vn = v[0]->spectrum();
-        fft::Complex* vr = v[1]->spectrum();
-        const bool streamed = plan.forward_boxes_by_class(
-            views, threads,
-            [&](std::size_t q, std::size_t p, const std::vector<const fft::Complex*>& k) {
-                const std::size_t l = plan.rows() / p;
-                for (std::size_t r = 0; r < p; ++r) {
-                    const std::size_t row = (q + l * r) * half, at = r * half;
-                    variance_products(k[0] + at, k[1] + at, k[2] + at, k[3] + at, vn + row,
-                                      vr + row, half);
-                }
-            });
-        if (!streamed) {  // no divisor of the grid's rows to prune by: one plane per box
-            std::vector<fft::Plane> parts;
-            for (std::size_t k = 0; k < 4; ++k) parts.push_back(pool.take());
-            parallel_for(4, threads, [&](std::size_t k) {
-                parts[k].forward_box(views[k].box, views[k].cy, views[k].cx);
-            });
-            products_from_planes(parts);
-            for (auto& part : parts) pool.give(std::move(part));
+        fft::Plane& k = full_grid.kernels[task - 2];
+        for (std::size_t y = 0; y < plan.rows(); ++y) {
+            for (std::size_t x = 0; x < plan.cols(); ++x) k.at(y, x) *= k.at(y, x);
         }
-    } else {
-        // Full-grid kernels are squared and transformed in place (their planes are used up):
-        // with both variance spectra, six independent tasks (the long ones first, so two
-        // threads end together), then one pass of products. Eight planes with D and S.
-        parallel_for(6, threads, [&](std::size_t task) {
-            if (task < 2) {
-                v[task].emplace(variance_spectrum(task));
-                return;
-            }
-            fft::Plane& k = small.kernels[task - 2];
-            for (std::size_t y = 0; y < plan.rows(); ++y) {
-                for (std::size_t x = 0; x < plan.cols(); ++x) k.at(y, x) *= k.at(y, x);
-            }
-            k.forward();
-        });
-        products_from_planes(small.kernels);
-        for (auto& k : small.kernels) pool.give(std::move(k));
-        small.kernels.clear();
-    }
+        k.forward();
+    });
+    const std::size_t half = plan.spectrum_cols();
+    const std::vector<fft::Plane>& k = full_grid.kernels;
+    fft::Complex* vn = v[0]->spectrum();
+    fft::Complex* vr = v[1]->spectrum();
+    for_row_blocks(plan.rows(), threads, [&](std::size_t, std::size_t ky) {
+        const std::size_t row = ky * half;
+        overlap::pair_products(k[0].spectrum() + row, k[1].spectrum() + row,
+                               k[2].spectrum() + row, k[3].spectrum() + row, vn + row, vr + row,
+                               half);
+    });
+    for (auto& plane : full_grid.kernels) pool.give(std::move(plane));
+    full_grid.kernels.clear();
     std::array<fft::Plane, 2> total = {std::move(*v[0]), std::move(*v[1])};
     parallel_for(2, threads, [&](std::size_t i) { total[i].inverse_unscaled(); });
     return total;
+}
+
+// V_D and V_S (as variance_planes) from small-grid kernels, whose squares are small boxes: by
+// overlap-save on tiles (overlap.hpp) straight from the inputs' variance, never a padded
+// plane. `sink` gets each tile's rows of the inner box, unscaled.
+void tiled_variance(const std::array<const Prepared*, 2>& prepared, const SmallKernels& small,
+                    const padding::Geometry& g, int threads, const overlap::TileSink& sink) {
+    std::vector<SquaredKernelBox> boxes;
+    for (std::size_t k = 0; k < 4; ++k) {
+        boxes.push_back(squared_kernel_box(small.kernels[k], *small.plan));
+    }
+    overlap::Kernels kernels;
+    for (std::size_t k = 0; k < 4; ++k) kernels.k[k] = boxes[k].box().box;
+    kernels.cy = boxes[0].cy;
+    kernels.cx = boxes[0].cx;
+    const auto by = static_cast<std::int64_t>(g.border_y);
+    const auto bx = static_cast<std::int64_t>(g.border_x);
+    overlap::convolve_pair(
+        kernels, g.inner_rows, g.inner_cols,
+        [&](std::size_t side, std::int64_t y, std::int64_t x0, std::size_t count, double* out) {
+            const Prepared& p = *prepared[side];
+            padding::variance_row(p.variance_view, p.bad.data(), g, p.summary.noise_weight,
+                                  y + by, x0 + bx, count, out);
+        },
+        sink, threads);
 }
 
 }  // namespace
@@ -954,7 +926,7 @@ void subtract(const ImageInput& science, const ImageInput& reference,
     }
 
     // 3. Variance planes of D and S, and what derives from S and V_S, in planes that become
-    //    outputs. One pass per output row, straight from the V_S plane when there is one.
+    //    outputs: from small kernels by overlap-save on tiles, else on the full grid.
     const double nan = std::numeric_limits<double>::quiet_NaN();
     // Outputs written in the inner shape take planes no later stage needs (spare ones first).
     auto take_score_outputs = [&] {
@@ -962,11 +934,14 @@ void subtract(const ImageInput& science, const ImageInput& reference,
         out.flux = output(pool.take());
         out.flux_err = output(pool.take());
     };
-    auto score_outputs = [&](std::size_t y, const double* vs_row, double vs_constant) {
-        for (std::size_t x = 0; x < g.inner_cols; ++x) {
+    // Columns [x0, x1) of output row y from S and V_S: V_S is vs_row[x] * vs_scale, or
+    // vs_constant when vs_row is null.
+    auto score_outputs = [&](std::size_t y, std::size_t x0, std::size_t x1, const double* vs_row,
+                             double vs_scale, double vs_constant) {
+        for (std::size_t x = x0; x < x1; ++x) {
             const std::size_t o = y * g.inner_cols + x;
             const double s = out.score.view.data[o];
-            const double vs = vs_row != nullptr ? vs_row[x] * scale : vs_constant;
+            const double vs = vs_row != nullptr ? vs_row[x] * vs_scale : vs_constant;
             out.scorr.view.data[o] = vs > 0.0 ? s / std::sqrt(vs) : 0.0;
             out.flux.view.data[o] = s / fs;
             out.flux_err.view.data[o] = vs > 0.0 ? std::sqrt(vs) / fs : nan;
@@ -986,15 +961,38 @@ void subtract(const ImageInput& science, const ImageInput& reference,
         std::fill(out.difference_variance.view.data, out.difference_variance.view.data + inner_n,
                   vd / (fd * fd));
         std::fill(out.score_variance.view.data, out.score_variance.view.data + inner_n, vs);
-        for_row_blocks(g.inner_rows, threads,
-                       [&](std::size_t, std::size_t y) { score_outputs(y, nullptr, vs); });
+        for_row_blocks(g.inner_rows, threads, [&](std::size_t, std::size_t y) {
+            score_outputs(y, 0, g.inner_cols, nullptr, 1.0, vs);
+        });
+    } else if (small->plan) {
+        out.difference_variance = output(pool.take());
+        out.score_variance = output(pool.take());
+        take_score_outputs();
+        pool.trim();
+        // Each tile's V_D and V_S are written out and what derives from V_S made from them
+        // while they are in cache.
+        double* vd_out = out.difference_variance.view.data;
+        double* vs_out = out.score_variance.view.data;
+        tiled_variance(prepared, *small, g, threads,
+                       [&](std::size_t y0, std::size_t x0, std::size_t rows, std::size_t cols,
+                           const double* vd, const double* vs, std::size_t stride,
+                           double tile_scale) {
+                           for (std::size_t r = 0; r < rows; ++r) {
+                               const std::size_t o = (y0 + r) * g.inner_cols + x0;
+                               for (std::size_t x = 0; x < cols; ++x) {
+                                   vd_out[o + x] = (vd[r * stride + x] * tile_scale) / (fd * fd);
+                                   vs_out[o + x] = vs[r * stride + x] * tile_scale;
+                               }
+                               score_outputs(y0 + r, x0, x0 + cols, vs_out + o - x0, 1.0, 0.0);
+                           }
+                       });
     } else {
         auto v = variance_planes(prepared, *small, plan, g, threads, pool);
         take_score_outputs();
         pool.trim();
         // Straight from the V_S plane, before it is compacted into its output.
         for_row_blocks(g.inner_rows, threads, [&](std::size_t, std::size_t y) {
-            score_outputs(y, inner_row(v[1], y), 0.0);
+            score_outputs(y, 0, g.inner_cols, inner_row(v[1], y), scale, 0.0);
         });
         parallel_for(2, threads, [&](std::size_t i) { compact(v[i], i == 0 ? fd * fd : 1.0); });
         out.difference_variance = output(std::move(v[0]));

@@ -130,6 +130,42 @@ TEST_CASE("fill modes and bad pixels") {
     CHECK(padded_var[(0 + 2) * g.cols + 2] == 7.0);
 }
 
+TEST_CASE("variance rows: any window of the padded variance plane, read circularly") {
+    // 5 x 6 inner box in a 9 x 12 plane (border 2 above and left); pixel values say where they
+    // are, two of them bad.
+    const auto g = padding::make_cell_geometry(5, 6, padding::CellFrame{2, 2, 2, 4, 0, 0},
+                                               padding::SizeRule::Smooth);
+    REQUIRE(g.rows == 9);
+    REQUIRE(g.cols == 12);
+    std::vector<double> var(30);
+    for (std::size_t i = 0; i < var.size(); ++i) var[i] = 10.0 + static_cast<double>(i);
+    std::vector<std::uint8_t> bad(30, 0);
+    bad[7] = bad[29] = 1;
+    const double w = 4.0;
+    // The definition, pixel by pixel: variance inside the box unless bad, w elsewhere.
+    auto expected = [&](std::int64_t y, std::int64_t x) {
+        const std::int64_t py = ((y % 9) + 9) % 9 - 2, px = ((x % 12) + 12) % 12 - 2;
+        if (py < 0 || py >= 5 || px < 0 || px >= 6) return w;
+        const std::size_t k = static_cast<std::size_t>(py * 6 + px);
+        return bad[k] ? w : var[k];
+    };
+    for (std::int64_t y = -10; y < 20; y += 3) {
+        for (std::int64_t x0 : {-30, -13, -1, 0, 1, 5, 11, 23}) {
+            for (std::size_t count : {1, 4, 12, 13, 40}) {
+                std::vector<double> row(count, -1.0);
+                padding::variance_row({var.data(), 5, 6}, bad.data(), g, w, y, x0, count,
+                                      row.data());
+                for (std::size_t j = 0; j < count; ++j) {
+                    REQUIRE(row[j] == expected(y, x0 + static_cast<std::int64_t>(j)));
+                }
+            }
+        }
+    }
+    std::vector<double> row(7, -1.0);  // no variance given: the noise weight everywhere
+    padding::variance_row({nullptr, 5, 6}, bad.data(), g, w, 3, 3, 7, row.data());
+    for (double v : row) CHECK(v == w);
+}
+
 #include "zogy/stats.hpp"
 
 TEST_CASE("clipped statistics: masking bad values equals filtering them out, bit for bit") {

@@ -44,8 +44,8 @@ class Plan {
     // scale()), which saves a pass over the plane. inverse() == inverse_unscaled() * scale().
     void inverse_unscaled(Complex* buffer) const;
     double scale() const { return 1.0 / static_cast<double>(rows_ * cols_); }
-    // The forward transform of a real plane that is zero outside a small box (a PSF stamp, a
-    // squared kernel): `box` holds the box, its pixel (cy, cx) goes to [0, 0] and the rest
+    // The forward transform of a real plane that is zero outside a small box (a PSF stamp):
+    // `box` holds the box, its pixel (cy, cx) goes to [0, 0] and the rest
     // wraps around the edges. Only the box's rows are transformed along x; the column pass is
     // pruned by decimation in frequency (fft.cpp) when rows() has a divisor at least as large
     // as the box, else it is the full one. Same values as forward() of that plane to

@@ -25,8 +25,12 @@ std::size_t tile_side(std::size_t extent, std::size_t kernel) {
     // 512^2 transforms run at 4 ns a value on one core from cache, whole 4200^2 planes at 13:
     // tiles of a few kernels' width pay for their overlap three times over.
     const std::size_t whole = extent + kernel - 1;
-    const std::size_t tile = padding::smooth_size(std::max<std::size_t>(4 * kernel, 512));
-    return whole <= tile ? padding::smooth_size(whole) : tile;
+    const std::size_t largest = padding::smooth_size(std::max<std::size_t>(4 * kernel, 512));
+    if (whole <= largest) return padding::smooth_size(whole);
+    // As few tiles as the largest side allows, shared out evenly: a last tile with a few
+    // outputs would cost as much as a full one.
+    const std::size_t tiles = (extent + largest - kernel) / (largest - kernel + 1);
+    return padding::smooth_size((extent + tiles - 1) / tiles + kernel - 1);
 }
 
 namespace {

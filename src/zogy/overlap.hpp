@@ -44,8 +44,9 @@ void convolve_pair(const Kernels& kernels, std::size_t rows, std::size_t cols,
                    const RowSource& source, const TileSink& sink, int threads);
 
 // Transform side of the tiles along an axis of `extent` outputs for kernels `kernel` wide:
-// one tile for the whole axis when that is small, else about four kernels wide and at least
-// 512 (transforms that stay in cache, 70 % or more of each tile used).
+// one tile for the whole axis when that is small, else as few tiles as sides of at most
+// max(4 kernel, 512) allow, of equal share (transforms that stay in cache, 70 % or more of
+// each tile used).
 std::size_t tile_side(std::size_t extent, std::size_t kernel);
 
 }  // namespace zogy::overlap

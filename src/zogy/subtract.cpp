@@ -589,9 +589,9 @@ SmallKernels small_kernels(const ImageInput& n_in, const ImageInput& r_in, const
                            PlanePool& pool, bool guard, double tolerance, const std::array<double, 2>& contrast,
                            int threads) {
     SmallKernels s;
-    // Two stamps wide to start: the kernels' squares are transformed as boxes of the grid's
-    // size on the full grid (0.3 of a full transform at 84^2, 0.45 at 168^2), and the
-    // certification below, not the start, decides how large a grid must be.
+    // Two stamps wide to start: the kernels' squares are convolved with the variance in
+    // tiles about four grids wide (512 for an 84^2 grid, 672 for 168^2), so smaller grids
+    // are cheaper, and the certification below, not the start, decides how large one must be.
     std::size_t rows = small_grid_side(n_in.psf.rows, r_in.psf.rows, full.rows(), 2);
     std::size_t cols = small_grid_side(n_in.psf.cols, r_in.psf.cols, full.cols(), 2);
     auto fits = [&](std::size_t next_rows, std::size_t next_cols) {
@@ -625,12 +625,12 @@ SmallKernels small_kernels(const ImageInput& n_in, const ImageInput& r_in, const
     return s;
 }
 
-// A small-grid kernel squared as a box for the full grid, centre (cy, cx) to go to [0, 0]: the
-// small grid's signed offsets -(rows - 1 - rows/2) .. rows/2 become one contiguous box.
+// A small-grid kernel squared as one contiguous box with its origin at (cy, cx): the
+// small grid's signed offsets -(rows - 1 - rows/2) .. rows/2 in order.
 struct SquaredKernelBox {
     std::vector<double> values;
     std::size_t rows, cols, cy, cx;
-    fft::Plan::Box box() const { return {ConstView{values.data(), rows, cols}, cy, cx}; }
+    ConstView view() const { return {values.data(), rows, cols}; }
 };
 
 SquaredKernelBox squared_kernel_box(const fft::Plane& small, const fft::Plan& small_plan) {
@@ -700,7 +700,7 @@ void tiled_variance(const std::array<const Prepared*, 2>& prepared, const SmallK
         boxes.push_back(squared_kernel_box(small.kernels[k], *small.plan));
     }
     overlap::Kernels kernels;
-    for (std::size_t k = 0; k < 4; ++k) kernels.k[k] = boxes[k].box().box;
+    for (std::size_t k = 0; k < 4; ++k) kernels.k[k] = boxes[k].view();
     kernels.cy = boxes[0].cy;
     kernels.cx = boxes[0].cx;
     const auto by = static_cast<std::int64_t>(g.border_y);

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -112,14 +113,21 @@ TEST_CASE("overlap-save: the same bits for one and two threads") {
     CHECK(one.b == two.b);
 }
 
-TEST_CASE("tile sides: one tile for small extents, cache-sized tiles beyond") {
+TEST_CASE("tile sides: one tile for small extents, even shares of cache-sized tiles beyond") {
     CHECK(overlap::tile_side(100, 9) == 108);   // 100 + 8 is 7-smooth
-    CHECK(overlap::tile_side(4096, 84) == 512);
-    CHECK(overlap::tile_side(4096, 168) == 672);
-    for (std::size_t extent : {1, 50, 505, 506, 3000}) {
-        const std::size_t t = overlap::tile_side(extent, 8);
-        CHECK(t >= 8);  // at least one output per tile
-        if (extent + 7 <= 512) CHECK(t - 7 >= extent);
+    CHECK(overlap::tile_side(1024, 84) == 432);  // three tiles of 342 outputs, not 429 + 429 + 166
+    CHECK(overlap::tile_side(4096, 84) == 500);  // ten tiles of 410 (ten of 429 would do)
+    for (std::size_t kernel : {1, 8, 84, 168, 300}) {
+        const std::size_t largest = std::max<std::size_t>(4 * kernel, 512);
+        for (std::size_t extent : {1, 50, 505, 506, 1000, 3000, 4096}) {
+            const std::size_t t = overlap::tile_side(extent, kernel);
+            const std::size_t per_tile = t - kernel + 1;
+            const std::size_t tiles = (extent + per_tile - 1) / per_tile;
+            CHECK(t >= kernel);  // at least one output per tile
+            if (extent + kernel - 1 <= largest) CHECK(tiles == 1);
+            // no tile count beyond what the largest side needs
+            CHECK(tiles <= (extent + largest - kernel) / (largest - kernel + 1));
+        }
     }
 }
 

@@ -78,3 +78,29 @@ def test_default_variance_is_reproducible_and_antisymmetric(varying):
                             reference_variance=kwargs["science_variance"], seed=4)  # fmt: skip
     assert np.array_equal(a.scorr, -swapped.scorr)
     assert np.array_equal(a.difference_variance, swapped.difference_variance)
+
+
+def test_tiled_variance_wraps_and_masks_like_the_padded_plane():
+    # Several tiles along both axes of a non-square image, masked pixels (sigma^2 in the
+    # variance plane) and a border narrower than the kernels, so that tiles near the edges read
+    # the padded plane across its far side (circularly): the default's tiles must still agree
+    # with the exact mode's full-plane convolution.
+    shape = (700, 1100)
+    g = np.random.default_rng(11)
+    y = np.linspace(0, 1, shape[0])[:, None] * np.ones((1, shape[1]))
+    var_n, var_r = 9.0 * (1 + 3 * y), 1.0 * (1 + 2 * y[::-1])
+    sci, ref = _pair(shape, var_n, var_r, 12)
+    mask = np.zeros(shape, bool)
+    mask[g.integers(0, shape[0], 30), g.integers(0, shape[1], 30)] = True
+    args = (sci, ref, gaussian_psf((41, 41), 2.5), gaussian_psf((41, 41), 2.0))
+    kwargs = dict(science_variance=var_n, reference_variance=var_r, science_mask=mask,
+                  border=12, seed=2)  # fmt: skip
+    exact = zogy.subtract(*args, **kwargs, exact_variance=True)
+    default = zogy.subtract(*args, **kwargs)
+    good = np.isfinite(exact.difference_variance)
+    assert np.array_equal(good, np.isfinite(default.difference_variance))
+    assert good.sum() > 0.9 * good.size
+    for name in ("difference_variance", "score_variance"):
+        a, b = getattr(exact, name)[good], getattr(default, name)[good]
+        worst = float(np.max(np.abs(a - b) / a))
+        assert 0 < worst <= TOLERANCE, (name, worst)

@@ -314,9 +314,9 @@ void crop_psf(const fft::Plane& padded, const fft::Plan& plan, MutView out) {
 // Peak memory of subtract(), its outputs included, in padded real planes (8 bytes per pixel),
 // rounded up: D and S (outputs in their own planes) and at most 6 working planes in FFTW's
 // in-place layout (slightly wider than the grid) are alive at once (exact mode's variance
-// stage: four full-grid kernels and two variance spectra; two by default); the other five
-// outputs reuse working planes; the bad-pixel masks, statistics and small kernel grids add
-// about half a plane.
+// stage: four full-grid kernels and two variance spectra; none by default, whose variance
+// tiles are small); the other five outputs reuse working planes or take fresh ones; the
+// bad-pixel masks, statistics and small kernel grids add about half a plane.
 constexpr std::size_t kPeakPlanes = 9;
 
 void check_memory(const padding::Geometry& g) {
@@ -646,7 +646,8 @@ SquaredKernelBox squared_kernel_box(const fft::Plane& small, const fft::Plan& sm
     return b;
 }
 
-// V_D and V_S on the full grid for non-constant variance planes (paper section 3.3):
+// V_D and V_S on the full grid (for full-grid kernels) for non-constant variance planes
+// (paper section 3.3):
 // V_D = k_N^2 * V_N + k_R^2 * V_R and V_S likewise with kappa, returned in real space without
 // the inverse transform's scale (the caller applies it while compacting). At most six
 // working planes are alive.

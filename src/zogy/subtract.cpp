@@ -716,6 +716,33 @@ void tiled_variance(const std::array<const Prepared*, 2>& prepared, const SmallK
         sink, threads);
 }
 
+// S_corr, alpha and sigma_alpha of n pixels from S and V_S = vs[x] * vs_scale (vs_constant
+// when vs is null). Plain distinct pointers and selects instead of branches: the loop is
+// vectorised (the root of a V_S <= 0 is computed and not used).
+template <bool kConstant>
+void score_row_impl(const double* __restrict s, const double* __restrict vs, double vs_scale,
+                    double vs_constant, double fs, double* __restrict scorr,
+                    double* __restrict flux, double* __restrict flux_err, std::size_t n) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (std::size_t x = 0; x < n; ++x) {
+        const double v = kConstant ? vs_constant : vs[x] * vs_scale;
+        const double root = std::sqrt(v);
+        const double significance = s[x] / root, error = root / fs;
+        scorr[x] = v > 0.0 ? significance : 0.0;
+        flux[x] = s[x] / fs;
+        flux_err[x] = v > 0.0 ? error : nan;
+    }
+}
+
+void score_row(const double* s, const double* vs, double vs_scale, double vs_constant,
+               double fs, double* scorr, double* flux, double* flux_err, std::size_t n) {
+    if (vs == nullptr) {
+        score_row_impl<true>(s, vs, vs_scale, vs_constant, fs, scorr, flux, flux_err, n);
+    } else {
+        score_row_impl<false>(s, vs, vs_scale, vs_constant, fs, scorr, flux, flux_err, n);
+    }
+}
+
 }  // namespace
 
 ImageSummary summarise(const ImageInput& image, const std::string& role) {
@@ -939,14 +966,10 @@ void subtract(const ImageInput& science, const ImageInput& reference,
     // vs_constant when vs_row is null.
     auto score_outputs = [&](std::size_t y, std::size_t x0, std::size_t x1, const double* vs_row,
                              double vs_scale, double vs_constant) {
-        for (std::size_t x = x0; x < x1; ++x) {
-            const std::size_t o = y * g.inner_cols + x;
-            const double s = out.score.view.data[o];
-            const double vs = vs_row != nullptr ? vs_row[x] * vs_scale : vs_constant;
-            out.scorr.view.data[o] = vs > 0.0 ? s / std::sqrt(vs) : 0.0;
-            out.flux.view.data[o] = s / fs;
-            out.flux_err.view.data[o] = vs > 0.0 ? std::sqrt(vs) / fs : nan;
-        }
+        const std::size_t o = y * g.inner_cols + x0;
+        score_row(out.score.view.data + o, vs_row != nullptr ? vs_row + x0 : nullptr, vs_scale,
+                  vs_constant, fs, out.scorr.view.data + o, out.flux.view.data + o,
+                  out.flux_err.view.data + o, x1 - x0);
     };
     if (constant_variance) {
         out.difference_variance = output(pool.take());
@@ -980,9 +1003,13 @@ void subtract(const ImageInput& science, const ImageInput& reference,
                            double tile_scale) {
                            for (std::size_t r = 0; r < rows; ++r) {
                                const std::size_t o = (y0 + r) * g.inner_cols + x0;
+                               double* __restrict vd_row = vd_out + o;
+                               double* __restrict vs_row = vs_out + o;
+                               const double* vd_tile = vd + r * stride;
+                               const double* vs_tile = vs + r * stride;
                                for (std::size_t x = 0; x < cols; ++x) {
-                                   vd_out[o + x] = (vd[r * stride + x] * tile_scale) / (fd * fd);
-                                   vs_out[o + x] = vs[r * stride + x] * tile_scale;
+                                   vd_row[x] = (vd_tile[x] * tile_scale) / (fd * fd);
+                                   vs_row[x] = vs_tile[x] * tile_scale;
                                }
                                score_outputs(y0 + r, x0, x0 + cols, vs_out + o - x0, 1.0, 0.0);
                            }

@@ -170,7 +170,7 @@ def subtract(
         ``score_variance`` and so ``scorr``, ``flux_err``) from kernels on the smallest grid
         that keeps them within 1e-6 relative of the full-grid result (the grid grows with the
         variance planes' contrast and the kernels' tails; docs/algorithm.md). True: kernels on
-        the full padded grid, exact to round-off, about 2x slower for non-constant
+        the full padded grid, exact to round-off, about 1.5-2x slower for non-constant
         variance planes (README's table). Everything else is the same bits either way.
     grid : bool
         Subtract on a spatial grid of cells (DESIGN section 5) and return a

@@ -27,7 +27,8 @@ fftw_complex* as_fftw(Complex* p) { return reinterpret_cast<fftw_complex*>(p); }
 // Columns per block of forward_box's decimated column pass. Each block is visited rows/p times
 // (once per output row class): at 64 columns its scratch (p rows) and the slice of the box's
 // row spectra it reads stay in L2 between visits, where whole rows of a large grid would not
-// (measured: whole rows take ~1.4x as long at 2160^2 with a 168-row box; 32 to 64 is best).
+// (measured: whole rows take ~1.4x as long at 2160^2 with a 168-row box, then a squared
+// kernel's; PSF stamps are the boxes now, 41-row ones at 2048^2; 32 to 64 was best).
 constexpr std::size_t kBoxChunk = 64;
 
 std::size_t box_chunk(std::size_t spectrum_cols) { return std::min(kBoxChunk, spectrum_cols); }

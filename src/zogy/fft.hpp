@@ -139,8 +139,9 @@ class Plane {
 
 // Seconds for the "FFT floor" of one subtraction at this padded shape: 4 forward (two images,
 // two variance planes) and 4 inverse (D, S, V_D, V_S) transforms, unnormalised (a transform
-// alone, no pass over the plane besides), run as independent tasks on `threads` threads
-// exactly as subtract() runs its transforms. Best of `repeats`.
+// alone, no pass over the plane besides), run as independent tasks on `threads` threads as
+// subtract() runs its full-grid transforms (its default variance planes need none: they are
+// tiled, overlap.hpp). Best of `repeats`.
 double time_floor(std::size_t rows, std::size_t cols, int threads, int repeats);
 
 }  // namespace zogy::fft

@@ -35,9 +35,8 @@ std::size_t tile_side(std::size_t extent, std::size_t kernel) {
 
 namespace {
 
-// The tiles' grid and what each of them covers.
+// The tiles' grid.
 struct Tiling {
-    std::size_t rows, cols;            // outputs
     std::size_t tile_rows, tile_cols;  // outputs per tile (the last ones may be cut off)
     std::size_t across, down;          // tiles per row of tiles, rows of tiles
     std::size_t count() const { return across * down; }
@@ -49,15 +48,13 @@ void convolve_pair(const Kernels& kernels, std::size_t rows, std::size_t cols,
                    const RowSource& source, const TileSink& sink, int threads) {
     const std::size_t kr = kernels.k[0].rows, kc = kernels.k[0].cols;
     for (const ConstView& k : kernels.k) {
-        if (k.rows != kr || k.cols != kc || k.data == nullptr) {
-            throw InvalidArgument("convolve_pair: the four kernels must share one shape");
+        if (k.rows != kr || k.cols != kc || k.data == nullptr || kr == 0 || kc == 0) {
+            throw InvalidArgument("convolve_pair: the four kernels must share one non-empty shape");
         }
     }
     if (rows == 0 || cols == 0) return;
     const auto plan = fft::cached_plan(tile_side(rows, kr), tile_side(cols, kc));
-    const Tiling t{rows,
-                   cols,
-                   plan->rows() - kr + 1,
+    const Tiling t{plan->rows() - kr + 1,
                    plan->cols() - kc + 1,
                    (cols + plan->cols() - kc) / (plan->cols() - kc + 1),
                    (rows + plan->rows() - kr) / (plan->rows() - kr + 1)};

@@ -160,12 +160,14 @@ void variance_row(ConstView variance, const std::uint8_t* bad, const Geometry& g
         const std::size_t b = std::min(std::max(px, inner_end), run_end);
         double* o = out + done;  // column px of this run
         std::fill(o, o + (a - px), noise_weight);
-        const double* v = variance.data + k0 + (a - g.border_x);  // from column a on
-        const std::uint8_t* bad_a = bad + k0 + (a - g.border_x);
-        double* o_a = o + (a - px);
-        for (std::size_t j = 0; j < b - a; ++j) {
-            const double value = v[j];  // loaded either way: a select, not a branch
-            o_a[j] = bad_a[j] ? noise_weight : value;
+        if (b > a) {  // pointers into the inner row only when the run reaches it
+            const double* v = variance.data + k0 + (a - g.border_x);  // from column a on
+            const std::uint8_t* bad_a = bad + k0 + (a - g.border_x);
+            double* o_a = o + (a - px);
+            for (std::size_t j = 0; j < b - a; ++j) {
+                const double value = v[j];  // loaded either way: a select, not a branch
+                o_a[j] = bad_a[j] ? noise_weight : value;
+            }
         }
         std::fill(o + (b - px), o + (run_end - px), noise_weight);
         done += run_end - px;

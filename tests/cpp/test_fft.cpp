@@ -74,7 +74,7 @@ TEST_CASE("forward_box equals the full forward transform of the placed box") {
 TEST_CASE("forward_box decimated column pass equals the full forward transform") {
     const std::vector<BoxCase> cases = {
         {2160, 2160, 41, 41, 20, 20},     // p = 45, l = 48
-        {2160, 2160, 168, 168, 83, 84},   // p = 180, l = 12: the squared-kernel grid
+        {2160, 2160, 168, 168, 83, 84},   // p = 180, l = 12: a PSF stamp this large
         {360, 300, 41, 41, 20, 20},       // p = 45
         {360, 300, 100, 100, 50, 49},     // p = 120, l = 3
         {360, 301, 100, 37, 99, 0},       // centre on the box's last row and first column

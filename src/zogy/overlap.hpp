@@ -45,9 +45,10 @@ void convolve_pair(const Kernels& kernels, std::size_t rows, std::size_t cols,
 
 // Transform side of the tiles along an axis of `extent` outputs for kernels `kernel` wide:
 // one tile for the whole axis when that is small, else as few tiles as sides of at most
-// max(4 kernel, 512) (rounded up to a 7-smooth size) allow, each an equal share of the
-// outputs: transforms that stay in cache, most of each tile used (per axis about 0.8 for
-// 84-wide kernels on large images; at worst ~0.6 for an axis just over one tile's outputs).
+// max(4 kernel, 512) allow, each an equal share of the outputs; sides are rounded up to
+// 2^a m with m in {1, 3, 5, 7} (sizes FFTW_ESTIMATE plans well). Transforms that stay in
+// cache, most of each tile used (per axis about 0.8 for 84-wide kernels on large images; at
+// worst ~0.6 for an axis just over one tile's outputs).
 std::size_t tile_side(std::size_t extent, std::size_t kernel);
 
 }  // namespace zogy::overlap

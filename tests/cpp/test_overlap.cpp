@@ -156,10 +156,10 @@ TEST_CASE("overlap-save: the same bits for one and two threads") {
     CHECK(one.b == two.b);
 }
 
-TEST_CASE("tile sides: one tile for small extents, even shares of cache-sized tiles beyond") {
-    CHECK(overlap::tile_side(100, 9) == 108);   // 100 + 8 is 7-smooth
-    CHECK(overlap::tile_side(1024, 84) == 432);  // three tiles of 342 outputs, not 429 + 429 + 166
-    CHECK(overlap::tile_side(4096, 84) == 500);  // ten tiles of 410 (ten of 429 would do)
+TEST_CASE("tile sides: one tile for small extents, even shares of cache-sized tiles beyond, fast sizes") {
+    CHECK(overlap::tile_side(100, 9) == 112);    // 108 = 2^2 3^3 is slow; 112 = 2^4 7
+    CHECK(overlap::tile_side(1024, 84) == 448);  // three tiles of 342 outputs, not 429 + 429 + 166
+    CHECK(overlap::tile_side(4096, 84) == 512);  // ten tiles of 410 outputs, rounded up to 512
     for (std::size_t kernel : {1, 8, 84, 168, 300}) {
         const std::size_t largest = std::max<std::size_t>(4 * kernel, 512);
         for (std::size_t extent : {1, 50, 505, 506, 1000, 3000, 4096}) {
@@ -167,6 +167,9 @@ TEST_CASE("tile sides: one tile for small extents, even shares of cache-sized ti
             const std::size_t per_tile = t - kernel + 1;
             const std::size_t tiles = (extent + per_tile - 1) / per_tile;
             CHECK(t >= kernel);  // at least one output per tile
+            std::size_t odd = t;
+            while (odd % 2 == 0) odd /= 2;
+            CHECK((odd == 1 || odd == 3 || odd == 5 || odd == 7));  // sizes FFTW plans well
             if (extent + kernel - 1 <= largest) CHECK(tiles == 1);
             // no tile count beyond what the largest side needs
             CHECK(tiles <= (extent + largest - kernel) / (largest - kernel + 1));

@@ -590,7 +590,7 @@ SmallKernels small_kernels(const ImageInput& n_in, const ImageInput& r_in, const
                            int threads) {
     SmallKernels s;
     // Two stamps wide to start: the kernels' squares are convolved with the variance in
-    // tiles about four grids wide (512 for an 84^2 grid, 672 for 168^2), so smaller grids
+    // tiles about four grids wide (512 for an 84^2 grid, 768 for 168^2), so smaller grids
     // are cheaper, and the certification below, not the start, decides how large one must be.
     std::size_t rows = small_grid_side(n_in.psf.rows, r_in.psf.rows, full.rows(), 2);
     std::size_t cols = small_grid_side(n_in.psf.cols, r_in.psf.cols, full.cols(), 2);
@@ -716,6 +716,13 @@ void tiled_variance(const std::array<const Prepared*, 2>& prepared, const SmallK
         sink, threads);
 }
 
+// n values of an unscaled inverse transform as output values: (x * scale) / divisor (F_D for
+// D, F_D^2 for V_D, 1 otherwise). dst may be src, or below it in the same buffer (compaction
+// moves values to lower addresses, in order).
+void to_output(const double* src, double* dst, std::size_t n, double scale, double divisor) {
+    for (std::size_t x = 0; x < n; ++x) dst[x] = (src[x] * scale) / divisor;
+}
+
 // S_corr, alpha and sigma_alpha of n pixels from S and V_S = vs[x] * vs_scale (vs_constant
 // when vs is null). Plain distinct pointers and selects instead of branches: the loop is
 // vectorised (the root of a V_S <= 0 is computed and not used).
@@ -801,11 +808,9 @@ void subtract(const ImageInput& science, const ImageInput& reference,
     // image: in place and in order (every value moves to a lower address, so it is read before
     // anything overwrites it), hence one thread per plane.
     auto compact = [&](fft::Plane& plane, double divisor) {
-        double* base = plane.real();
         for (std::size_t y = 0; y < g.inner_rows; ++y) {
-            const double* row = inner_row(plane, y);
-            double* out_row = base + y * g.inner_cols;
-            for (std::size_t x = 0; x < g.inner_cols; ++x) out_row[x] = (row[x] * scale) / divisor;
+            to_output(inner_row(plane, y), plane.real() + y * g.inner_cols, g.inner_cols, scale,
+                      divisor);
         }
     };
     // A plane's memory as an output (after compact(), or to be written in the inner shape).
@@ -956,11 +961,17 @@ void subtract(const ImageInput& science, const ImageInput& reference,
     // 3. Variance planes of D and S, and what derives from S and V_S, in planes that become
     //    outputs: from small kernels by overlap-save on tiles, else on the full grid.
     const double nan = std::numeric_limits<double>::quiet_NaN();
-    // Outputs written in the inner shape take planes no later stage needs (spare ones first).
-    auto take_score_outputs = [&] {
+    // Outputs written in the inner shape take planes no later stage needs (spare ones first),
+    // then the spare planes go: none is taken later, and they would add to the peak.
+    auto take_inner_outputs = [&](bool variances) {
+        if (variances) {
+            out.difference_variance = output(pool.take());
+            out.score_variance = output(pool.take());
+        }
         out.scorr = output(pool.take());
         out.flux = output(pool.take());
         out.flux_err = output(pool.take());
+        pool.trim();
     };
     // Columns [x0, x1) of output row y from S and V_S: V_S is vs_row[x] * vs_scale, or
     // vs_constant when vs_row is null.
@@ -972,10 +983,7 @@ void subtract(const ImageInput& science, const ImageInput& reference,
                   out.flux_err.view.data + o, x1 - x0);
     };
     if (constant_variance) {
-        out.difference_variance = output(pool.take());
-        out.score_variance = output(pool.take());
-        take_score_outputs();
-        pool.trim();
+        take_inner_outputs(true);
         // sum over x of k(x)^2 = (1 / pixels) sum over f of |k_hat(f)|^2 (Parseval); written
         // as a + b with a the science side, so swapping the roles gives the same bits.
         const double vd = n.summary.noise_weight * (total.k_n / pixels) +
@@ -989,10 +997,7 @@ void subtract(const ImageInput& science, const ImageInput& reference,
             score_outputs(y, 0, g.inner_cols, nullptr, 1.0, vs);
         });
     } else if (small->plan) {
-        out.difference_variance = output(pool.take());
-        out.score_variance = output(pool.take());
-        take_score_outputs();
-        pool.trim();
+        take_inner_outputs(true);
         // Each tile's V_D and V_S are written out and what derives from V_S made from them
         // while they are in cache.
         double* vd_out = out.difference_variance.view.data;
@@ -1003,21 +1008,14 @@ void subtract(const ImageInput& science, const ImageInput& reference,
                            double tile_scale) {
                            for (std::size_t r = 0; r < rows; ++r) {
                                const std::size_t o = (y0 + r) * g.inner_cols + x0;
-                               double* __restrict vd_row = vd_out + o;
-                               double* __restrict vs_row = vs_out + o;
-                               const double* vd_tile = vd + r * stride;
-                               const double* vs_tile = vs + r * stride;
-                               for (std::size_t x = 0; x < cols; ++x) {
-                                   vd_row[x] = (vd_tile[x] * tile_scale) / (fd * fd);
-                                   vs_row[x] = vs_tile[x] * tile_scale;
-                               }
+                               to_output(vd + r * stride, vd_out + o, cols, tile_scale, fd * fd);
+                               to_output(vs + r * stride, vs_out + o, cols, tile_scale, 1.0);
                                score_outputs(y0 + r, x0, x0 + cols, vs_out + o - x0, 1.0, 0.0);
                            }
                        });
     } else {
         auto v = variance_planes(prepared, *small, plan, g, threads, pool);
-        take_score_outputs();
-        pool.trim();
+        take_inner_outputs(false);  // V_D and V_S: their planes, compacted below
         // Straight from the V_S plane, before it is compacted into its output.
         for_row_blocks(g.inner_rows, threads, [&](std::size_t, std::size_t y) {
             score_outputs(y, 0, g.inner_cols, inner_row(v[1], y), scale, 0.0);

@@ -54,10 +54,10 @@ struct OwnedPlane {
     MutView view;
 };
 
-// The outputs: the seven images are subtract()'s own (most are planes of its working set,
-// compacted in place: an output in a fresh buffer would cost page faults and a copy); psf (the
-// science PSF's stamp shape) and mask (inner shape) are the caller's buffers. And the scalars
-// the subtraction fills in.
+// The outputs: the seven images are subtract()'s own (D and S, and V_D, V_S when the kernels
+// need the full grid, are their transform planes compacted in place: no copy; the others are
+// written straight in the inner shape); psf (the science PSF's stamp shape) and mask (inner
+// shape) are the caller's buffers. And the scalars the subtraction fills in.
 struct SubtractOutputs {
     OwnedPlane difference, difference_variance, score, score_variance, scorr, flux, flux_err;
     MutView psf;

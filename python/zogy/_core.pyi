@@ -23,6 +23,7 @@ def subtract(
     reference: npt.NDArray[np.float64],
     science_psf: npt.NDArray[np.float64],
     reference_psf: npt.NDArray[np.float64],
+    *,
     science_variance: npt.NDArray[np.float64] | None,
     reference_variance: npt.NDArray[np.float64] | None,
     science_mask: npt.NDArray[np.uint8] | None,
@@ -42,6 +43,9 @@ def subtract(
     science_summary: dict[str, Any] | None = ...,
     reference_summary: dict[str, Any] | None = ...,
 ) -> dict[str, Any]: ...
+
+PEAK_PLANES: int
+MAX_SIDE: int
 def padded_image(
     image: npt.NDArray[np.float64],
     variance: npt.NDArray[np.float64] | None,

@@ -6,10 +6,11 @@ import numbers
 
 import numpy as np
 
+from . import _core
 from .errors import InvalidArgument
 
 SEED_LIMIT = 2**64
-MAX_SIDE = 2**20  # padded grid limit per side, as in src/zogy/padding.cpp
+MAX_SIDE = _core.MAX_SIDE  # the padded grid's largest side (src/zogy/padding.hpp)
 
 
 def float_array(value, name: str, ndim: int = 2, allow_empty: bool = False) -> np.ndarray:
@@ -39,9 +40,6 @@ def float_array(value, name: str, ndim: int = 2, allow_empty: bool = False) -> n
     return np.ascontiguousarray(array, dtype=np.float64)
 
 
-# Peak working set of one subtraction, in image-sized float64 planes, lower bound (the padded
-# grid is larger): mirrors kPeakPlanes in src/zogy/subtract.cpp.
-PEAK_PLANES = 6
 
 
 def check_memory(science, reference) -> None:
@@ -51,7 +49,9 @@ def check_memory(science, reference) -> None:
     shape = np.shape(science)
     if len(shape) != 2 or np.shape(reference) != shape:
         return  # the shape checks that follow give the precise message
-    needed = shape[0] * shape[1] * 8 * PEAK_PLANES
+    # The core's peak in padded planes, counted here on the inner shape: a lower bound, checked
+    # before any conversion (the core checks the padded grid itself).
+    needed = shape[0] * shape[1] * 8 * _core.PEAK_PLANES
     try:
         available = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):

@@ -2,109 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from . import _core
+from . import _subtract_core as core
 from . import _validate as v
-
-PADDING_MODES = ("noise", "zero", "constant")
-FFT_SIZE_RULES = ("smooth", "pow2")
-
-#: Bits of :attr:`ZogyResult.mask`.
-MASK_SCIENCE_BAD = 1
-MASK_REFERENCE_BAD = 2
-MASK_EDGE = 4
-MASK_NEAR_BAD = 8
-
-
-def _padding_key(self, image: str = "science") -> int:
-    """Philox key (numpy convention) of the padding of ``"science"`` or ``"reference"``:
-    ``seed + (digest << 64)``."""
-    index = {"science": 0, "reference": 1}[image]
-    return self.seed + (self.keys[index] << 64)
-
-
-@dataclass(frozen=True)
-class ZogyResult:
-    """Outputs of :func:`subtract`, cropped to the input shape.
-
-    Attributes
-    ----------
-    difference : ndarray
-        D / F_D, the difference image in the science image's flux units (white noise).
-    difference_variance : ndarray
-        Variance of ``difference`` per pixel.
-    psf : ndarray
-        P_D, the PSF of the difference, on the science PSF's stamp shape, unit sum.
-    flux_zero_point : float
-        F_D (paper eq. 15).
-    score, score_variance : ndarray
-        S (paper eq. 12) and its variance V_S.
-    scorr : ndarray
-        S / sqrt(V_S), the corrected detection score (0 at bad pixels).
-    flux, flux_err : ndarray
-        PSF-photometry flux alpha = S / F_S of a point source centred at each pixel, and its
-        1-sigma error.
-    mask : ndarray of uint8
-        Bit 1: science pixel bad (non-finite or masked); bit 2: reference pixel bad
-        (``difference``, the variances, ``score`` and ``flux`` are NaN there); bit 4: within
-        ``edge_width`` pixels of the image edge, where the padding still matters (values kept);
-        bit 8: within ``grow_radius`` of a bad pixel, where its synthetic fill reaches through
-        the kernels (values kept unless ``blank_near_bad``).
-    grow_radius : tuple of int
-        Radius (Chebyshev, pixels) of the science and reference kernel footprints used to grow
-        bit 8: the D and S kernels of that image hold all but 1e-3 of their energy within it
-        (0 for an image without bad pixels).
-    padded_shape : tuple of int
-        Shape of the FFT grid.
-    border : tuple of int
-        Padding border (rows, columns) on each side.
-    keys : tuple of int
-        64-bit content digests of the science and reference images. The Philox key of an
-        image's padding is ``seed + (digest << 64)`` (see :func:`padding_key`).
-    seed : int
-        The padding seed.
-    noise_weights : tuple of float
-        sigma_N^2 and sigma_R^2 used in the kernels.
-    fill_means : tuple of float
-        Clipped means used as the padding level.
-    padding : str
-        Fill mode of the padding.
-    score_normalisation : float
-        F_S, so that ``flux = score / score_normalisation``.
-    """
-
-    difference: np.ndarray
-    difference_variance: np.ndarray
-    psf: np.ndarray
-    flux_zero_point: float
-    score: np.ndarray
-    score_variance: np.ndarray
-    scorr: np.ndarray
-    flux: np.ndarray
-    flux_err: np.ndarray
-    mask: np.ndarray
-    padded_shape: tuple[int, int]
-    border: tuple[int, int]
-    keys: tuple[int, int]
-    seed: int
-    noise_weights: tuple[float, float]
-    fill_means: tuple[float, float]
-    padding: str
-    score_normalisation: float
-    grow_radius: tuple[int, int]
-
-    padding_key = _padding_key  # shared with zogy.grid.GridResult
-
-
-def _flag_edge(mask: np.ndarray, width: int) -> None:
-    """Set MASK_EDGE on the pixels closer than ``width`` to any image edge."""
-    if width <= 0:
-        return
-    for band in (mask[:width], mask[-width:], mask[:, :width], mask[:, -width:]):
-        band |= MASK_EDGE
+from .results import (  # noqa: F401  (the vocabulary, also reachable as zogy.api.*)
+    FFT_SIZE_RULES,
+    MASK_EDGE,
+    MASK_NEAR_BAD,
+    MASK_REFERENCE_BAD,
+    MASK_SCIENCE_BAD,
+    PADDING_MODES,
+    ZogyResult,
+    flag_edge,
+)
 
 
 def subtract(
@@ -211,23 +123,18 @@ def subtract(
     )
     psf_n = v.float_array(science_psf, "science_psf")
     psf_r = v.float_array(reference_psf, "reference_psf")
-    seed = v.seed_value(seed)
-    padding = v.choice(padding, PADDING_MODES, "padding")
-    fft_size = v.choice(fft_size, FFT_SIZE_RULES, "fft_size")
-    border_y, border_x = v.border_pair(border)
-    flux_n, flux_r = v.positive_pair(flux_scales, "flux_scales")
+    options = core.core_options(
+        seed=seed, padding=padding, fft_size=fft_size, flux_scales=flux_scales,
+        kernel_guard=kernel_guard, blank_near_bad=blank_near_bad, exact_variance=exact_variance,
+    )  # fmt: skip
+    border = v.border_pair(border)
     threads = v.thread_count(threads)
-    v.flags(kernel_guard=kernel_guard, exact_variance=exact_variance,
-            blank_near_bad=blank_near_bad)
     edge_width = v.non_negative_int(edge_width, "edge_width")
 
-    out = _core.subtract(
-        n, r, psf_n, psf_r, var_n, var_r, mask_n, mask_r, seed, padding, fft_size,
-        border_y, border_x, flux_n, flux_r, bool(kernel_guard), bool(blank_near_bad), threads,
-        exact_variance=bool(exact_variance),
-    )  # fmt: skip
+    out = core.run(n, r, psf_n, psf_r, variances=(var_n, var_r), masks=(mask_n, mask_r),
+                   options=options, border=border, threads=threads)
     sci, ref = out["science"], out["reference"]
-    _flag_edge(out["mask"], edge_width)
+    flag_edge(out["mask"], edge_width)
     return ZogyResult(
         difference=out["difference"],
         difference_variance=out["difference_variance"],
@@ -242,10 +149,10 @@ def subtract(
         padded_shape=tuple(out["padded_shape"]),
         border=tuple(out["border"]),
         keys=(sci["digest"], ref["digest"]),
-        seed=seed,
+        seed=options.seed,
         noise_weights=(sci["noise_weight"], ref["noise_weight"]),
         fill_means=(sci["fill_mean"], ref["fill_mean"]),
-        padding=padding,
+        padding=options.padding,
         score_normalisation=out["score_normalisation"],
         grow_radius=tuple(out["grow_radius"]),
     )

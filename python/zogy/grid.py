@@ -44,15 +44,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _core
+from . import _subtract_core as core
 from . import _validate as v
-from .api import (
-    FFT_SIZE_RULES,
+from .results import (
     MASK_NEAR_BAD,
     MASK_REFERENCE_BAD,
     MASK_SCIENCE_BAD,
-    PADDING_MODES,
-    _flag_edge,
-    _padding_key,
+    GridCell,
+    GridResult,
+    flag_edge,
 )
 
 __all__ = [
@@ -76,113 +76,6 @@ MIN_INNER = 64
 
 _PLANES = ("difference", "difference_variance", "score", "score_variance", "scorr", "flux",
            "flux_err")  # fmt: skip
-
-
-@dataclass(frozen=True)
-class GridCell:
-    """One cell of a spatial grid.
-
-    Attributes
-    ----------
-    index : int
-        Position in row-major cell order.
-    inner : (y0, y1, x0, x1)
-        Inner box (half-open ranges, exposure pixels).
-    outer : (y0, y1, x0, x1)
-        Outer box clipped to the exposure: the cutout that was subtracted.
-    frame : (top, bottom, left, right, origin_y, origin_x)
-        Padding on each side of the cutout (only where the outer box leaves the exposure) and
-        the exposure coordinate of the cutout's pixel (0, 0), as passed to the core.
-    centre : (x, y)
-        Centre of the inner box (x column, y row; pixel centres are integers), where a PSF
-        callable was evaluated.
-    psf : ndarray
-        P_D of this cell (science stamp shape, unit sum); NaN when the cell was skipped.
-    flux_zero_point : float
-        F_D of this cell. It depends on the noise weights and flux scales only, which are the
-        whole exposure's, so it is the same in every cell.
-    score_normalisation : float
-        F_S of this cell (it depends on the cell's PSFs): ``flux = score / F_S`` in the cell.
-    padded_shape : (int, int)
-        FFT grid of this cell; (0, 0) when the cell was skipped.
-    grow_radius : (int, int)
-        Radii used around bad science and reference pixels (mask bit 8) in this cell.
-    skipped : bool
-        Every pixel of the science or reference cutout is bad: nothing was subtracted and the
-        cell's pixels hold NaN (0 in ``scorr``) with mask bits 1 or 2, and 8.
-    """
-
-    index: int
-    inner: tuple[int, int, int, int]
-    outer: tuple[int, int, int, int]
-    frame: tuple[int, int, int, int, int, int]
-    centre: tuple[float, float]
-    psf: np.ndarray
-    flux_zero_point: float
-    score_normalisation: float
-    padded_shape: tuple[int, int]
-    grow_radius: tuple[int, int]
-    skipped: bool = False
-
-
-@dataclass(frozen=True)
-class GridResult:
-    """Outputs of :func:`subtract_grid`, stitched from the cells.
-
-    The array attributes mean what they mean in :class:`zogy.ZogyResult`; inside each inner
-    box they come from that cell's PSFs. ``difference`` is D / F_D (flux units, white noise) and
-    ``flux`` is S / F_S with the cell's F_S, so both stitch in common units.
-
-    Attributes
-    ----------
-    difference, difference_variance, score, score_variance, scorr, flux, flux_err : ndarray
-    mask : ndarray of uint8
-        Bits 1, 2, 4, 8 as in :class:`zogy.ZogyResult` (OR over the cells blended at a pixel).
-    cells : list of GridCell
-        Every cell in row-major order (``cells[i].index == i``).
-    grid_shape : (int, int)
-        Cells per column and per row.
-    border : (int, int)
-        Border (rows, columns) of every cell's outer box around its inner box.
-    grid_inner_size : (int, int)
-        Nominal inner box (rows, columns); the last row and column of cells take the remainder.
-    blend : (int, int)
-        Half-width of the bands over which neighbouring cells are blended (0: hard seams).
-    seam : (float, float)
-        Largest disagreement between a cell and the stitched outputs on the ring of pixels just
-        outside the part the cell contributed: ``max |difference_cell - difference| /
-        sqrt(difference_variance)`` and ``max |scorr_cell - scorr|`` (0 for a single cell).
-        With a constant PSF this is the truncation error of the border; with a varying PSF it
-        also holds the change of the PSF from cell to cell.
-    keys : (int, int)
-        Digests of the whole science and reference exposures (Philox keys, as in ZogyResult).
-    seed : int
-    noise_weights, fill_means : (float, float)
-        The whole exposure's statistics, used by every cell.
-    padding : str
-    """
-
-    difference: np.ndarray
-    difference_variance: np.ndarray
-    score: np.ndarray
-    score_variance: np.ndarray
-    scorr: np.ndarray
-    flux: np.ndarray
-    flux_err: np.ndarray
-    mask: np.ndarray
-    cells: list
-    grid_shape: tuple[int, int]
-    border: tuple[int, int]
-    grid_inner_size: tuple[int, int]
-    blend: tuple[int, int]
-    seam: tuple[float, float]
-    keys: tuple[int, int]
-    seed: int
-    noise_weights: tuple[float, float]
-    fill_means: tuple[float, float]
-    padding: str
-
-    padding_key = _padding_key  # the same rule as ZogyResult's
 
 
 # --- geometry ------------------------------------------------------------------------------
@@ -460,13 +353,12 @@ def subtract_grid(
         science, reference, science_variance, reference_variance, science_mask, reference_mask
     )
     shape = n.shape
-    seed = v.seed_value(seed)
-    padding = v.choice(padding, PADDING_MODES, "padding")
-    fft_size = v.choice(fft_size, FFT_SIZE_RULES, "fft_size")
-    flux_n, flux_r = v.positive_pair(flux_scales, "flux_scales")
+    options = core.core_options(
+        seed=seed, padding=padding, fft_size=fft_size, flux_scales=flux_scales,
+        kernel_guard=kernel_guard, blank_near_bad=blank_near_bad, exact_variance=exact_variance,
+    )  # fmt: skip
     threads = v.thread_count(threads)
-    v.flags(kernel_guard=kernel_guard, blank_near_bad=blank_near_bad,
-            exact_variance=exact_variance, progress=progress)
+    v.flags(progress=progress)
     edge_width = v.non_negative_int(edge_width, "edge_width")
     user_border = None if border is None else v.border_pair(border)
     user_inner = None if grid_inner_size is None else _int_pair(grid_inner_size,
@@ -514,8 +406,7 @@ def subtract_grid(
     order = _cell_order(cell_order, len(cells))
     ctx = _Context(n, r, var_n, var_r, mask_n, mask_r, summaries,
                    (summaries[0]["bad_pixels"] > 0, summaries[1]["bad_pixels"] > 0),
-                   (seed, padding, fft_size, flux_n, flux_r, bool(kernel_guard),
-                    bool(blank_near_bad), bool(exact_variance)), shape, blend)  # fmt: skip
+                   options, shape, blend)  # fmt: skip
     workers = min(threads, len(cells))
     ctx.threads = max(1, threads // len(cells))  # the core's bits do not depend on it
 
@@ -562,7 +453,7 @@ def subtract_grid(
         bar.close()
 
     seam = _seam(outputs, rings)
-    _flag_edge(mask, edge_width)
+    flag_edge(mask, edge_width)
     sci, ref = summaries
     return GridResult(
         **outputs,
@@ -574,10 +465,10 @@ def subtract_grid(
         blend=blend,
         seam=seam,
         keys=(sci["digest"], ref["digest"]),
-        seed=seed,
+        seed=options.seed,
         noise_weights=(sci["noise_weight"], ref["noise_weight"]),
         fill_means=(sci["fill_mean"], ref["fill_mean"]),
-        padding=padding,
+        padding=options.padding,
     )
 
 
@@ -655,12 +546,10 @@ def _run_cell(ctx: _Context, index, inner, outer, frame, centre, psf_n, psf_r):
         record = GridCell(index, inner, outer, frame, centre, np.full(psf_n.shape, np.nan),
                           math.nan, math.nan, (0, 0), (0, 0), skipped=True)
     else:
-        seed, padding, fft_size, flux_n, flux_r, guard, blank, exact = ctx.options
-        out = _core.subtract(
-            cut_n, cut_r, psf_n, psf_r, _cut(ctx.var_n, outer), _cut(ctx.var_r, outer),
-            cut_mask_n, cut_mask_r, seed, padding, fft_size, frame[0], frame[2], flux_n, flux_r,
-            guard, blank, ctx.threads, cell=frame, exact_variance=exact,
-            science_summary=ctx.summaries[0], reference_summary=ctx.summaries[1],
+        out = core.run(
+            cut_n, cut_r, psf_n, psf_r, variances=(_cut(ctx.var_n, outer), _cut(ctx.var_r, outer)),
+            masks=(cut_mask_n, cut_mask_r), options=ctx.options, border=(frame[0], frame[2]),
+            threads=ctx.threads, cell=frame, summaries=ctx.summaries,
         )  # fmt: skip
         planes = {name: out[name][sl].copy() for name in _PLANES + ("mask",)}
         record = GridCell(index, inner, outer, frame, centre, out["psf"], out["flux_zero_point"],

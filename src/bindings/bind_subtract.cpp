@@ -7,6 +7,7 @@
 
 #include "arrays.hpp"
 #include "bindings.hpp"
+#include "zogy/geometry.hpp"
 #include "zogy/padding.hpp"
 #include "zogy/rng.hpp"
 #include "zogy/subtract.hpp"
@@ -156,14 +157,19 @@ void bind_subtract(py::module_& m) {
             d["reference"] = summary_dict(out.images[1]);
             return d;
         },
+        // Everything after the images and stamps by keyword only: python/zogy/_subtract_core.py
+        // is the one caller, and a keyword call cannot shift an argument into another's place.
         py::arg("science"), py::arg("reference"), py::arg("science_psf"),
-        py::arg("reference_psf"), py::arg("science_variance"), py::arg("reference_variance"),
-        py::arg("science_mask"), py::arg("reference_mask"), py::arg("seed"), py::arg("padding"),
-        py::arg("fft_size"), py::arg("border_y"), py::arg("border_x"), py::arg("flux_n"),
-        py::arg("flux_r"), py::arg("kernel_guard"), py::arg("blank_grown"), py::arg("threads"),
-        py::arg("cell") = py::none(), py::arg("exact_variance") = false,
-        py::arg("science_summary") = py::none(),
+        py::arg("reference_psf"), py::kw_only(), py::arg("science_variance"),
+        py::arg("reference_variance"), py::arg("science_mask"), py::arg("reference_mask"),
+        py::arg("seed"), py::arg("padding"), py::arg("fft_size"), py::arg("border_y"),
+        py::arg("border_x"), py::arg("flux_n"), py::arg("flux_r"), py::arg("kernel_guard"),
+        py::arg("blank_grown"), py::arg("threads"), py::arg("cell") = py::none(),
+        py::arg("exact_variance") = false, py::arg("science_summary") = py::none(),
         py::arg("reference_summary") = py::none());
+    // The Python layer's early memory check (before any conversion) counts these planes.
+    m.attr("PEAK_PLANES") = geometry::kPeakPlanes;
+    m.attr("MAX_SIDE") = padding::kMaxSide;  // the padded grid's largest side
     m.def(
         "padded_image",
         [](const DoubleArray& image, const std::optional<DoubleArray>& variance,

@@ -18,4 +18,9 @@ class NumericalError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// Throws InvalidArgument(message) unless `ok`: each stage's checks read as one line each.
+inline void require(bool ok, const std::string& message) {
+    if (!ok) throw InvalidArgument(message);
+}
+
 }  // namespace zogy

@@ -54,7 +54,6 @@ Geometry make_cell_geometry(std::size_t inner_rows, std::size_t inner_cols,
                             const CellFrame& frame, SizeRule rule) {
     // Refuse sizes whose buffers could not be addressed, before anything is allocated; compared
     // without forming inner + borders, which could wrap around for huge borders.
-    constexpr std::size_t kMaxSide = std::size_t{1} << 20;
     auto fits = [](std::size_t inner, std::size_t a, std::size_t b) {
         return inner <= kMaxSide && a <= kMaxSide - inner && b <= kMaxSide - inner - a;
     };

@@ -16,6 +16,10 @@ enum class SizeRule { Smooth, Pow2 };
 FillMode parse_fill_mode(const std::string& name);
 SizeRule parse_size_rule(const std::string& name);
 
+// Largest padded side: sizes whose buffers could not be addressed are refused before anything
+// is allocated (the Python layer's checks read it as `_core.MAX_SIDE`).
+constexpr std::size_t kMaxSide = std::size_t{1} << 20;
+
 // Smallest n' >= n whose prime factors are 2, 3, 5 and 7 (FFTW's fast sizes).
 std::size_t smooth_size(std::size_t n);
 std::size_t pow2_size(std::size_t n);

@@ -2,6 +2,7 @@
 // results do not depend on the thread count or on which thread ran what (DESIGN section 7).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <exception>
@@ -44,6 +45,20 @@ inline void parallel_for(std::size_t n_tasks, int threads,
     worker();
     for (auto& t : pool) t.join();
     if (first_error) std::rethrow_exception(first_error);
+}
+
+// Rows are processed in fixed blocks, whatever the thread count. The work per row is its own
+// (sums over rows are kept per row and added in row order afterwards), so no result depends
+// on the number of threads.
+constexpr std::size_t kRowsPerBlock = 32;
+
+template <typename RowFn>
+void for_row_blocks(std::size_t rows, int threads, RowFn&& row_fn) {
+    const std::size_t blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
+    parallel_for(blocks, threads, [&](std::size_t b) {
+        const std::size_t end = std::min(rows, (b + 1) * kRowsPerBlock);
+        for (std::size_t ky = b * kRowsPerBlock; ky < end; ++ky) row_fn(b, ky);
+    });
 }
 
 }  // namespace zogy

@@ -1,4 +1,5 @@
-// The whole subtraction: validation, statistics, padding, transforms, kernels, outputs.
+// The whole subtraction: the stages of subtract.cpp in order (inputs, geometry, difference,
+// kernel_grid, variance_planes, output_rows), its options and outputs.
 #pragma once
 
 #include <array>
@@ -8,26 +9,11 @@
 #include <optional>
 #include <string>
 
+#include "inputs.hpp"
 #include "padding.hpp"
 #include "view.hpp"
 
 namespace zogy {
-
-struct ImageInput {
-    ConstView image;
-    ConstView variance;                  // data == nullptr: constant robust (MAD) estimate
-    const std::uint8_t* mask = nullptr;  // nullable; non-zero marks a bad pixel
-    ConstView psf;
-    double flux_scale = 1.0;
-};
-
-// What the subtraction learned about one input image.
-struct ImageSummary {
-    std::uint64_t digest = 0;
-    double noise_weight = 0.0;  // sigma^2
-    double fill_mean = 0.0;     // m
-    std::size_t bad_pixels = 0;
-};
 
 struct SubtractOptions {
     std::uint64_t seed = 0;
@@ -82,9 +68,5 @@ constexpr double kFootprintTail = 1e-3;
 
 void subtract(const ImageInput& science, const ImageInput& reference,
               const SubtractOptions& options, SubtractOutputs& out);
-
-// The statistics subtract() derives from one image (its psf and flux scale are not used):
-// what a spatial grid passes to every cell. `role` names the image in error messages.
-ImageSummary summarise(const ImageInput& image, const std::string& role);
 
 }  // namespace zogy

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import rng
+
 __all__ = [
     "FFT_SIZE_RULES",
     "MASK_EDGE",
@@ -18,7 +20,6 @@ __all__ = [
     "GridResult",
     "ZogyResult",
     "flag_edge",
-    "padding_key",
 ]
 
 PADDING_MODES = ("noise", "zero", "constant")
@@ -31,15 +32,33 @@ MASK_EDGE = 4
 MASK_NEAR_BAD = 8
 
 
-def padding_key(self, image: str = "science") -> int:
-    """Philox key (numpy convention) of the padding of ``"science"`` or ``"reference"``:
-    ``seed + (digest << 64)``."""
-    index = {"science": 0, "reference": 1}[image]
-    return self.seed + (self.keys[index] << 64)
+@dataclass(frozen=True)
+class _Outputs:
+    """What every subtraction result holds: the output planes and the padding record."""
+
+    difference: np.ndarray
+    difference_variance: np.ndarray
+    score: np.ndarray
+    score_variance: np.ndarray
+    scorr: np.ndarray
+    flux: np.ndarray
+    flux_err: np.ndarray
+    mask: np.ndarray
+    keys: tuple[int, int]
+    seed: int
+    noise_weights: tuple[float, float]
+    fill_means: tuple[float, float]
+    padding: str
+
+    def padding_key(self, image: str = "science") -> int:
+        """Philox key (numpy convention) of the padding of ``"science"`` or ``"reference"``:
+        ``seed + (digest << 64)``."""
+        index = {"science": 0, "reference": 1}[image]
+        return rng.padding_key(self.seed, self.keys[index])
 
 
 @dataclass(frozen=True)
-class ZogyResult:
+class ZogyResult(_Outputs):
     """Outputs of :func:`subtract`, cropped to the input shape.
 
     Attributes
@@ -75,7 +94,7 @@ class ZogyResult:
         Padding border (rows, columns) on each side.
     keys : tuple of int
         64-bit content digests of the science and reference images. The Philox key of an
-        image's padding is ``seed + (digest << 64)`` (see :func:`padding_key`).
+        image's padding is ``seed + (digest << 64)`` (see :meth:`padding_key`).
     seed : int
         The padding seed.
     noise_weights : tuple of float
@@ -88,27 +107,12 @@ class ZogyResult:
         F_S, so that ``flux = score / score_normalisation``.
     """
 
-    difference: np.ndarray
-    difference_variance: np.ndarray
     psf: np.ndarray
     flux_zero_point: float
-    score: np.ndarray
-    score_variance: np.ndarray
-    scorr: np.ndarray
-    flux: np.ndarray
-    flux_err: np.ndarray
-    mask: np.ndarray
     padded_shape: tuple[int, int]
     border: tuple[int, int]
-    keys: tuple[int, int]
-    seed: int
-    noise_weights: tuple[float, float]
-    fill_means: tuple[float, float]
-    padding: str
     score_normalisation: float
     grow_radius: tuple[int, int]
-
-    padding_key = padding_key  # the same rule as GridResult's
 
 
 def flag_edge(mask: np.ndarray, width: int) -> None:
@@ -167,7 +171,7 @@ class GridCell:
 
 
 @dataclass(frozen=True)
-class GridResult:
+class GridResult(_Outputs):
     """Outputs of :func:`subtract_grid`, stitched from the cells.
 
     The array attributes mean what they mean in :class:`zogy.ZogyResult`; inside each inner
@@ -203,24 +207,9 @@ class GridResult:
     padding : str
     """
 
-    difference: np.ndarray
-    difference_variance: np.ndarray
-    score: np.ndarray
-    score_variance: np.ndarray
-    scorr: np.ndarray
-    flux: np.ndarray
-    flux_err: np.ndarray
-    mask: np.ndarray
     cells: list
     grid_shape: tuple[int, int]
     border: tuple[int, int]
     grid_inner_size: tuple[int, int]
     blend: tuple[int, int]
     seam: tuple[float, float]
-    keys: tuple[int, int]
-    seed: int
-    noise_weights: tuple[float, float]
-    fill_means: tuple[float, float]
-    padding: str
-
-    padding_key = padding_key  # the same rule as ZogyResult's

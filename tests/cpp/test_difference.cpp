@@ -1,0 +1,156 @@
+// D and S in Fourier space (difference.hpp) and P_D's stamp (psf_d.hpp), against the same
+// equations evaluated on plain full-grid transforms of the stamps.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <complex>
+#include <vector>
+
+#include "zogy/difference.hpp"
+#include "zogy/fft.hpp"
+#include "zogy/inputs.hpp"
+#include "zogy/kernels.hpp"
+#include "zogy/plane_pool.hpp"
+#include "zogy/psf_d.hpp"
+#include "zogy/rng.hpp"
+
+using namespace zogy;
+
+namespace {
+
+inputs::Prepared gaussian_input(std::size_t rows, std::size_t cols, double sigma) {
+    inputs::Prepared p;
+    p.psf_rows = rows;
+    p.psf_cols = cols;
+    p.psf.resize(rows * cols);
+    double sum = 0.0;
+    for (std::size_t y = 0; y < rows; ++y) {
+        for (std::size_t x = 0; x < cols; ++x) {
+            const double dy = static_cast<double>(y) - static_cast<double>(rows / 2);
+            const double dx = static_cast<double>(x) - static_cast<double>(cols / 2);
+            sum += p.psf[y * cols + x] = std::exp(-(dx * dx + dy * dy) / (2 * sigma * sigma));
+        }
+    }
+    for (double& v : p.psf) v /= sum;
+    p.moments = kernels::psf_moments(p.psf_view());
+    return p;
+}
+
+// The stamp placed with its centre at [0, 0] of a zero plane, transformed by a plain FFT.
+fft::Plane plain_spectrum(const inputs::Prepared& p, const fft::Plan& plan) {
+    fft::Plane plane(plan);
+    plane.fill_real(0.0);
+    for (std::size_t a = 0; a < p.psf_rows; ++a) {
+        for (std::size_t b = 0; b < p.psf_cols; ++b) {
+            plane.at((a + plan.rows() - p.psf_rows / 2) % plan.rows(),
+                     (b + plan.cols() - p.psf_cols / 2) % plan.cols()) = p.psf[a * p.psf_cols + b];
+        }
+    }
+    plane.forward();
+    return plane;
+}
+
+fft::Plane noise_spectrum(const fft::Plan& plan, std::uint64_t seed) {
+    fft::Plane plane(plan);
+    rng::Counter c{0, 0, 0, 0};
+    for (std::size_t y = 0; y < plan.rows(); ++y) {
+        for (std::size_t x = 0; x < plan.cols(); ++x) {
+            plane.at(y, x) = rng::normal_at({seed, 0}, c);
+            c = rng::increment(c);
+        }
+    }
+    plane.forward();
+    return plane;
+}
+
+struct Applied {
+    difference::FrequencySums sums;
+    std::vector<fft::Complex> d_hat, s_hat;
+};
+
+Applied apply(const fft::Plan& plan, const inputs::Prepared& n, const inputs::Prepared& r,
+              const kernels::Model& model, int threads) {
+    fft::Plane a = noise_spectrum(plan, 1), b = noise_spectrum(plan, 2);
+    PlanePool pool(plan);
+    Applied out;
+    out.sums = difference::apply_kernels({&n, &r}, model, plan, true, threads, pool, {&a, &b});
+    out.d_hat.assign(a.spectrum(), a.spectrum() + plan.spectrum_size());
+    out.s_hat.assign(b.spectrum(), b.spectrum() + plan.spectrum_size());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("difference::apply_kernels: D_hat, S_hat and the sums of eqs. 12, 13, streamed or "
+          "not, on any thread count") {
+    const auto n = gaussian_input(15, 13, 2.2), r = gaussian_input(11, 11, 1.6);
+    const kernels::Model model({4.0, 1.5, 1.2, 0.9}, n.moments, r.moments, true);
+    // 120 rows prune by a divisor (PSF spectra streamed a class of rows at a time); 97 rows
+    // (prime) do not (full PSF planes).
+    for (const std::size_t rows : {std::size_t{120}, std::size_t{97}}) {
+        CAPTURE(rows);
+        const fft::Plan plan(rows, 90);
+        const Applied one = apply(plan, n, r, model, 1), two = apply(plan, n, r, model, 2);
+        CHECK(one.d_hat == two.d_hat);
+        CHECK(one.s_hat == two.s_hat);
+        CHECK(one.sums.score == two.sums.score);
+
+        const fft::Plane pn = plain_spectrum(n, plan), pr = plain_spectrum(r, plan);
+        const fft::Plane a = noise_spectrum(plan, 1), b = noise_spectrum(plan, 2);
+        double score = 0.0, k_n = 0.0, worst = 0.0, scale = 0.0;
+        const std::size_t half = plan.spectrum_cols();
+        for (std::size_t ky = 0; ky < rows; ++ky) {
+            for (std::size_t kx = 0; kx < half; ++kx) {
+                const std::size_t i = ky * half + kx;
+                const auto k = model.at(pn.spectrum()[i], pr.spectrum()[i],
+                                        static_cast<double>(kx) / 90.0,
+                                        kernels::frequency(ky, rows));
+                const fft::Complex d = k.k_n * a.spectrum()[i] - k.k_r * b.spectrum()[i];
+                const fft::Complex s = k.kappa_n * a.spectrum()[i] - k.kappa_r * b.spectrum()[i];
+                worst = std::max({worst, std::abs(d - one.d_hat[i]), std::abs(s - one.s_hat[i])});
+                scale = std::max({scale, std::abs(d), std::abs(s)});
+                const double w = kernels::column_weight(kx, 90);
+                score += w * k.score_term;
+                k_n += w * std::norm(k.k_n);
+            }
+        }
+        // Pruned and plain stamp transforms round differently, and the kernels divide by small
+        // |P| at high frequencies (a 3e-6 |P| turns 1e-17 into 3e-12): agreement to 1e-10 of
+        // the largest value; a misplaced row or kernel is off by O(1).
+        CHECK(worst <= 1e-10 * scale);
+        CHECK(one.sums.score == doctest::Approx(score).epsilon(1e-12));
+        CHECK(one.sums.k_n == doctest::Approx(k_n).epsilon(1e-12));
+    }
+}
+
+TEST_CASE("psf_d::stamp: P_D (eq. 14) from a small grid equals the full grid's") {
+    const auto n = gaussian_input(21, 21, 2.5), r = gaussian_input(21, 21, 1.8);
+    const kernels::Model model({3.0, 1.0, 1.0, 1.0}, n.moments, r.moments, true);
+    const auto full = fft::cached_plan(300, 280);
+    // The definition on the full grid: P_D_hat per frequency, inverse, cropped, unit sum.
+    fft::Plane pn = plain_spectrum(n, *full), pr = plain_spectrum(r, *full);
+    const std::size_t half = full->spectrum_cols();
+    for (std::size_t ky = 0; ky < full->rows(); ++ky) {
+        for (std::size_t kx = 0; kx < half; ++kx) {
+            const std::size_t i = ky * half + kx;
+            pn.spectrum()[i] = model.at(pn.spectrum()[i], pr.spectrum()[i],
+                                        static_cast<double>(kx) / 280.0,
+                                        kernels::frequency(ky, 300)).psf_d;
+        }
+    }
+    pn.inverse();
+    std::vector<double> expected(21 * 21);
+    double sum = 0.0;
+    for (std::size_t a = 0; a < 21; ++a) {
+        for (std::size_t b = 0; b < 21; ++b) {
+            sum += expected[a * 21 + b] = pn.at((a + 300 - 10) % 300, (b + 280 - 10) % 280);
+        }
+    }
+    std::vector<double> got(21 * 21);
+    PlanePool pool(*full);
+    psf_d::stamp(n, r, model, *full, pool, MutView{got.data(), 21, 21});
+    const double peak = expected[10 * 21 + 10] / sum;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        CHECK(std::fabs(got[i] - expected[i] / sum) <= 1e-10 * peak);
+    }
+}

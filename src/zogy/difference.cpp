@@ -29,9 +29,9 @@ FrequencySums frequency_row(const kernels::Model& model, const fft::Plan& plan, 
     }
     FrequencySums sum;  // a local the compiler can keep in registers
     for (std::size_t kx = 0; kx < half; ++kx) {
-        const auto k = model.at(psf_n[kx], psf_r[kx],
-                                static_cast<double>(kx) / static_cast<double>(plan.cols()), fy,
-                                inv_delta[kx]);
+        const auto k =
+            model.at(psf_n[kx], psf_r[kx],
+                     static_cast<double>(kx) / static_cast<double>(plan.cols()), fy, inv_delta[kx]);
         const Complex n_hat = image_n[kx];
         const Complex r_hat = image_r[kx];
         // eq. 13 and eq. 12: D_hat = k_N N_hat - k_R R_hat, S_hat = kappa_N N_hat - ...

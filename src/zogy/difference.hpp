@@ -17,10 +17,10 @@ namespace zogy::difference {
 
 // Sums over all frequencies (each half-spectrum column weighted for the full spectrum).
 struct FrequencySums {
-    double score = 0.0;                      // pixels * F_S
-    double k_n = 0.0, k_r = 0.0;             // Parseval: pixels * sum k^2 (constant planes)
-    double kappa_n = 0.0, kappa_r = 0.0;     // likewise for kappa
-    std::size_t guarded = 0;                 // frequencies where the kernel guard acted
+    double score = 0.0;                   // pixels * F_S
+    double k_n = 0.0, k_r = 0.0;          // Parseval: pixels * sum k^2 (constant planes)
+    double kappa_n = 0.0, kappa_r = 0.0;  // likewise for kappa
+    std::size_t guarded = 0;              // frequencies where the kernel guard acted
 };
 
 using ImagePair = std::array<const ImageInput*, 2>;

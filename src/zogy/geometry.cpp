@@ -18,8 +18,8 @@ std::size_t default_border(double sigma, std::size_t stamp_n, std::size_t stamp_
 padding::Geometry choose(std::size_t rows, std::size_t cols, const inputs::Prepared& n,
                          const inputs::Prepared& r, long long border_y, long long border_x,
                          padding::SizeRule size_rule) {
-    const double sigma = std::sqrt(std::max({n.moments.xx, n.moments.yy, r.moments.xx,
-                                             r.moments.yy}));
+    const double sigma =
+        std::sqrt(std::max({n.moments.xx, n.moments.yy, r.moments.xx, r.moments.yy}));
     const std::size_t by = border_y >= 0 ? static_cast<std::size_t>(border_y)
                                          : default_border(sigma, n.psf_rows, r.psf_rows);
     const std::size_t bx = border_x >= 0 ? static_cast<std::size_t>(border_x)
@@ -30,8 +30,8 @@ padding::Geometry choose(std::size_t rows, std::size_t cols, const inputs::Prepa
 void check_memory(const padding::Geometry& g) {
     const double bytes = static_cast<double>(g.rows) * static_cast<double>(g.cols + 2) * 8.0 *
                          static_cast<double>(kPeakPlanes);
-    const double available = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
-                             static_cast<double>(sysconf(_SC_PAGE_SIZE));
+    const double available =
+        static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
     if (available > 0 && bytes > available) {
         const double gib = 1024.0 * 1024.0 * 1024.0;
         throw InvalidArgument(

@@ -21,8 +21,7 @@ void check_psf(const ImageInput& in, const std::string& role) {
     require(in.psf.rows <= in.image.rows && in.psf.cols <= in.image.cols,
             name + ": the PSF stamp (" + std::to_string(in.psf.rows) + "x" +
                 std::to_string(in.psf.cols) + ") is larger than the image (" +
-                std::to_string(in.image.rows) + "x" + std::to_string(in.image.cols) +
-                "); crop it");
+                std::to_string(in.image.rows) + "x" + std::to_string(in.image.cols) + "); crop it");
     double sum = 0.0;
     for (std::size_t i = 0; i < in.psf.size(); ++i) {
         if (!std::isfinite(in.psf.data[i])) {
@@ -30,9 +29,8 @@ void check_psf(const ImageInput& in, const std::string& role) {
         }
         sum += in.psf.data[i];
     }
-    require(std::isfinite(sum) && sum > 0.0,
-            name + ": the PSF sum is " + std::to_string(sum) +
-                "; it must be finite and > 0 to normalise it");
+    require(std::isfinite(sum) && sum > 0.0, name + ": the PSF sum is " + std::to_string(sum) +
+                                                 "; it must be finite and > 0 to normalise it");
 }
 
 // What one pass over an input's pixels and one over its variance plane give besides the bad
@@ -151,10 +149,8 @@ void scan(const ImageInput& in, const std::string& role, Prepared& p, ScanSums& 
     sums.digest = digest.value();
 }
 
-
 // Noise weight, fill mean and digest of an image from its own pixels (DESIGN section 2).
-void measure(const ImageInput& in, const std::string& role, const ScanSums& sums,
-             Prepared& p) {
+void measure(const ImageInput& in, const std::string& role, const ScanSums& sums, Prepared& p) {
     const std::size_t n = in.image.size();
     const std::uint8_t* bad = p.bad.data();
     if (in.variance.data != nullptr) {
@@ -163,14 +159,12 @@ void measure(const ImageInput& in, const std::string& role, const ScanSums& sums
         // A constant plane's weight is its value exactly (a mean could round it), which lets
         // the variance outputs skip their convolutions.
         p.summary.noise_weight =
-            sums.variance_constant
-                ? sums.variance_first
-                : stats::clipped_mean_std(in.variance.data, bad, n, name.c_str(),
-                                          &*sums.variance, &range)
-                      .mean;
+            sums.variance_constant ? sums.variance_first
+                                   : stats::clipped_mean_std(in.variance.data, bad, n, name.c_str(),
+                                                             &*sums.variance, &range)
+                                         .mean;
     } else {
-        const double sigma =
-            stats::robust_sigma(in.image.data, bad, n, role.c_str());
+        const double sigma = stats::robust_sigma(in.image.data, bad, n, role.c_str());
         p.summary.noise_weight = sigma * sigma;
     }
     p.summary.fill_mean =
@@ -216,8 +210,8 @@ Prepared prepare(const ImageInput& in, const std::string& role,
     const double widest = std::sqrt(std::max(p.moments.xx, p.moments.yy));
     require(abs_sum <= 1e6 && widest <= static_cast<double>(in.psf.rows + in.psf.cols),
             role + "_psf: its positive and negative values nearly cancel (sum " +
-                std::to_string(psf_sum) + ", sum of |values| " +
-                std::to_string(abs_sum * psf_sum) + "); pass a PSF with a clearly positive sum");
+                std::to_string(psf_sum) + ", sum of |values| " + std::to_string(abs_sum * psf_sum) +
+                "); pass a PSF with a clearly positive sum");
 
     if (given) {
         const std::size_t bad_pixels = p.summary.bad_pixels;
@@ -230,12 +224,13 @@ Prepared prepare(const ImageInput& in, const std::string& role,
     }
     // Values near the double range overflow the statistics; say so instead of returning NaNs.
     require(std::isfinite(p.summary.noise_weight) && std::isfinite(p.summary.fill_mean),
-            role + ": pixel or variance values overflow double precision statistics (|x| up "
-                   "to ~1e150 is safe); rescale the image and its variance");
+            role +
+                ": pixel or variance values overflow double precision statistics (|x| up "
+                "to ~1e150 is safe); rescale the image and its variance");
     p.variance_view = in.variance;
     // A measured constant plane's weight is its value (measure()).
-    p.constant_variance = given ? variance_is_constant(in, p)
-                                : in.variance.data == nullptr || sums.variance_constant;
+    p.constant_variance =
+        given ? variance_is_constant(in, p) : in.variance.data == nullptr || sums.variance_constant;
     return p;
 }
 
@@ -248,11 +243,12 @@ double variance_contrast(const Prepared& p) {
 void validate_pair(const ImageInput& science, const ImageInput& reference, int threads) {
     require(science.image.rows > 0 && science.image.cols > 0, "science: the image is empty");
     require(reference.image.rows > 0 && reference.image.cols > 0, "reference: the image is empty");
-    require(science.image.rows == reference.image.rows && science.image.cols == reference.image.cols,
-            "reference: shape " + std::to_string(reference.image.rows) + "x" +
-                std::to_string(reference.image.cols) + " differs from the science image's " +
-                std::to_string(science.image.rows) + "x" + std::to_string(science.image.cols) +
-                "; resample both onto one pixel grid first");
+    require(
+        science.image.rows == reference.image.rows && science.image.cols == reference.image.cols,
+        "reference: shape " + std::to_string(reference.image.rows) + "x" +
+            std::to_string(reference.image.cols) + " differs from the science image's " +
+            std::to_string(science.image.rows) + "x" + std::to_string(science.image.cols) +
+            "; resample both onto one pixel grid first");
     require(threads >= 1, "threads: must be >= 1");
 }
 

@@ -38,12 +38,12 @@ namespace inputs {
 
 // One input after validation, with everything derived from its own pixels only.
 struct Prepared {
-    std::vector<std::uint8_t> bad;    // non-finite or masked
-    std::vector<double> psf;          // unit sum, psf_rows x psf_cols
+    std::vector<std::uint8_t> bad;  // non-finite or masked
+    std::vector<double> psf;        // unit sum, psf_rows x psf_cols
     std::size_t psf_rows = 0, psf_cols = 0;
     kernels::Moments moments;
-    ConstView variance_view;          // data == nullptr: the constant noise weight
-    bool constant_variance = false;   // every good pixel's variance is the noise weight
+    ConstView variance_view;         // data == nullptr: the constant noise weight
+    bool constant_variance = false;  // every good pixel's variance is the noise weight
     double variance_min = 0.0, variance_max = 0.0;  // over the good pixels' given variances
     ImageSummary summary;
 

@@ -13,8 +13,8 @@ fft::Plan::Box psf_box(const inputs::Prepared& p) {
     return {p.psf_view(), p.psf_rows / 2, p.psf_cols / 2};
 }
 
-void psf_spectra(const inputs::Prepared& n, const inputs::Prepared& r, int threads,
-                 fft::Plane& pn, fft::Plane& pr) {
+void psf_spectra(const inputs::Prepared& n, const inputs::Prepared& r, int threads, fft::Plane& pn,
+                 fft::Plane& pr) {
     parallel_for(2, threads, [&](std::size_t i) {
         const fft::Plan::Box box = psf_box(i == 0 ? n : r);
         (i == 0 ? pn : pr).forward_box(box.box, box.cy, box.cx);
@@ -33,8 +33,7 @@ void kernels_from_spectra(std::vector<fft::Plane>& planes, const kernels::Model&
         for (std::size_t kx = 0; kx < half; ++kx) {
             const std::size_t i = ky * half + kx;
             const auto k = model.at(pn[i], pr[i],
-                                    static_cast<double>(kx) / static_cast<double>(plan.cols()),
-                                    fy);
+                                    static_cast<double>(kx) / static_cast<double>(plan.cols()), fy);
             pn[i] = k.k_n;
             pr[i] = k.k_r;
             kappa_n[i] = k.kappa_n;
@@ -55,7 +54,7 @@ std::vector<fft::Plane> kernels_on_grid(const inputs::Prepared& n, const inputs:
 }
 
 std::size_t grid_side(std::size_t stamp_n, std::size_t stamp_r, std::size_t full_side,
-                            std::size_t stamps) {
+                      std::size_t stamps) {
     const std::size_t stamp = std::max<std::size_t>(16, std::max(stamp_n, stamp_r));
     return std::min(full_side, padding::smooth_size(stamps * stamp));
 }
@@ -167,6 +166,5 @@ KernelGrid certified(const inputs::Prepared& n, const inputs::Prepared& r,
     kernels_from_spectra(s.kernels, model, full, threads);
     return s;
 }
-
 
 }  // namespace zogy::kernel_grid

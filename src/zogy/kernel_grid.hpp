@@ -33,8 +33,8 @@ constexpr double kVarianceToleranceFast = 1e-6;
 fft::Plan::Box psf_box(const inputs::Prepared& p);
 
 // PSF spectra of both stamps on the grid of pn's and pr's plan, centred at [0, 0].
-void psf_spectra(const inputs::Prepared& n, const inputs::Prepared& r, int threads,
-                 fft::Plane& pn, fft::Plane& pr);
+void psf_spectra(const inputs::Prepared& n, const inputs::Prepared& r, int threads, fft::Plane& pn,
+                 fft::Plane& pr);
 
 // The four kernels in real space from the PSF spectra P_N, P_R in planes[0] and planes[1];
 // the kernels replace the spectra frequency by frequency, so four planes hold everything (the

@@ -37,8 +37,8 @@ void compact(fft::Plane& plane, const padding::Geometry& g, double scale, double
     }
 }
 
-void score_row(const double* s, const double* vs, double vs_scale, double vs_constant,
-               double fs, double* scorr, double* flux, double* flux_err, std::size_t n) {
+void score_row(const double* s, const double* vs, double vs_scale, double vs_constant, double fs,
+               double* scorr, double* flux, double* flux_err, std::size_t n) {
     if (vs == nullptr) {
         score_row_impl<true>(s, vs, vs_scale, vs_constant, fs, scorr, flux, flux_err, n);
     } else {

@@ -16,8 +16,7 @@ namespace zogy::output_rows {
 void to_output(const double* src, double* dst, std::size_t n, double scale, double divisor);
 
 // Row y of the inner box of a padded plane.
-inline const double* inner_row(const fft::Plane& plane, const padding::Geometry& g,
-                               std::size_t y) {
+inline const double* inner_row(const fft::Plane& plane, const padding::Geometry& g, std::size_t y) {
     return plane.real() + (y + g.border_y) * plane.stride() + g.border_x;
 }
 
@@ -30,7 +29,7 @@ void compact(fft::Plane& plane, const padding::Geometry& g, double scale, double
 // S_corr = S / sqrt(V_S) (0 where V_S <= 0), alpha = S / F_S and sigma_alpha = sqrt(V_S) / F_S
 // (NaN where V_S <= 0) of n pixels, with V_S = vs[x] * vs_scale, or vs_constant when vs is
 // null.
-void score_row(const double* s, const double* vs, double vs_scale, double vs_constant,
-               double fs, double* scorr, double* flux, double* flux_err, std::size_t n);
+void score_row(const double* s, const double* vs, double vs_scale, double vs_constant, double fs,
+               double* scorr, double* flux, double* flux_err, std::size_t n);
 
 }  // namespace zogy::output_rows

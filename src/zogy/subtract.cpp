@@ -32,7 +32,10 @@ class Subtraction {
   public:
     Subtraction(const ImageInput& science, const ImageInput& reference,
                 const SubtractOptions& options, SubtractOutputs& out)
-        : science_(science), reference_(reference), options_(options), out_(out),
+        : science_(science),
+          reference_(reference),
+          options_(options),
+          out_(out),
           threads_(options.threads) {}
 
     void run() {
@@ -143,8 +146,8 @@ class Subtraction {
                 return mask::footprint_radius(k.real(), grid.rows(), grid.cols(), kFootprintTail,
                                               k.stride());
             };
-            out_.grow_radius[side] = std::max(radius(kernels_->kernels[side]),
-                                              radius(kernels_->kernels[2 + side]));
+            out_.grow_radius[side] =
+                std::max(radius(kernels_->kernels[side]), radius(kernels_->kernels[2 + side]));
             mask::grow(pair_[side]->bad.data(), g_.inner_rows, g_.inner_cols,
                        out_.grow_radius[side], kNearBad, out_.mask);
         }
@@ -173,8 +176,8 @@ class Subtraction {
         const double vs = n().summary.noise_weight * (sums_.kappa_n / pixels()) +
                           r().summary.noise_weight * (sums_.kappa_r / pixels());
         const std::size_t inner = g_.inner_rows * g_.inner_cols;
-        std::fill(out_.difference_variance.view.data,
-                  out_.difference_variance.view.data + inner, vd / (fd_ * fd_));
+        std::fill(out_.difference_variance.view.data, out_.difference_variance.view.data + inner,
+                  vd / (fd_ * fd_));
         std::fill(out_.score_variance.view.data, out_.score_variance.view.data + inner, vs);
         for_row_blocks(g_.inner_rows, threads_, [&](std::size_t, std::size_t y) {
             score_outputs(y, 0, g_.inner_cols, nullptr, 1.0, vs);
@@ -270,10 +273,9 @@ class Subtraction {
     void score_outputs(std::size_t y, std::size_t x0, std::size_t x1, const double* vs_row,
                        double vs_scale, double vs_constant) {
         const std::size_t o = y * g_.inner_cols + x0;
-        output_rows::score_row(out_.score.view.data + o,
-                               vs_row != nullptr ? vs_row + x0 : nullptr, vs_scale, vs_constant,
-                               fs_, out_.scorr.view.data + o, out_.flux.view.data + o,
-                               out_.flux_err.view.data + o, x1 - x0);
+        output_rows::score_row(out_.score.view.data + o, vs_row != nullptr ? vs_row + x0 : nullptr,
+                               vs_scale, vs_constant, fs_, out_.scorr.view.data + o,
+                               out_.flux.view.data + o, out_.flux_err.view.data + o, x1 - x0);
     }
 
     const ImageInput& science_;

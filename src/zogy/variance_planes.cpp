@@ -62,9 +62,8 @@ std::array<fft::Plane, 2> full_grid(const inputs::PreparedPair& prepared,
     fft::Complex* vr = v[1]->spectrum();
     for_row_blocks(plan.rows(), threads, [&](std::size_t, std::size_t ky) {
         const std::size_t row = ky * half;
-        overlap::pair_products(k[0].spectrum() + row, k[1].spectrum() + row,
-                               k[2].spectrum() + row, k[3].spectrum() + row, vn + row, vr + row,
-                               half);
+        overlap::pair_products(k[0].spectrum() + row, k[1].spectrum() + row, k[2].spectrum() + row,
+                               k[3].spectrum() + row, vn + row, vr + row, half);
     });
     for (auto& plane : grid.kernels) pool.give(std::move(plane));
     grid.kernels.clear();
@@ -89,8 +88,8 @@ void tiled(const inputs::PreparedPair& prepared, const kernel_grid::KernelGrid& 
         kernels, g.inner_rows, g.inner_cols,
         [&](std::size_t side, std::int64_t y, std::int64_t x0, std::size_t count, double* out) {
             const inputs::Prepared& p = *prepared[side];
-            padding::variance_row(p.variance_view, p.bad.data(), g, p.summary.noise_weight,
-                                  y + by, x0 + bx, count, out);
+            padding::variance_row(p.variance_view, p.bad.data(), g, p.summary.noise_weight, y + by,
+                                  x0 + bx, count, out);
         },
         sink, threads);
 }

@@ -81,8 +81,9 @@ Applied apply(const fft::Plan& plan, const inputs::Prepared& n, const inputs::Pr
 
 }  // namespace
 
-TEST_CASE("difference::apply_kernels: D_hat, S_hat and the sums of eqs. 12, 13, streamed or "
-          "not, on any thread count") {
+TEST_CASE(
+    "difference::apply_kernels: D_hat, S_hat and the sums of eqs. 12, 13, streamed or "
+    "not, on any thread count") {
     const auto n = gaussian_input(15, 13, 2.2), r = gaussian_input(11, 11, 1.6);
     const kernels::Model model({4.0, 1.5, 1.2, 0.9}, n.moments, r.moments, true);
     // 120 rows prune by a divisor (PSF spectra streamed a class of rows at a time); 97 rows
@@ -102,9 +103,9 @@ TEST_CASE("difference::apply_kernels: D_hat, S_hat and the sums of eqs. 12, 13, 
         for (std::size_t ky = 0; ky < rows; ++ky) {
             for (std::size_t kx = 0; kx < half; ++kx) {
                 const std::size_t i = ky * half + kx;
-                const auto k = model.at(pn.spectrum()[i], pr.spectrum()[i],
-                                        static_cast<double>(kx) / 90.0,
-                                        kernels::frequency(ky, rows));
+                const auto k =
+                    model.at(pn.spectrum()[i], pr.spectrum()[i], static_cast<double>(kx) / 90.0,
+                             kernels::frequency(ky, rows));
                 const fft::Complex d = k.k_n * a.spectrum()[i] - k.k_r * b.spectrum()[i];
                 const fft::Complex s = k.kappa_n * a.spectrum()[i] - k.kappa_r * b.spectrum()[i];
                 worst = std::max({worst, std::abs(d - one.d_hat[i]), std::abs(s - one.s_hat[i])});
@@ -133,9 +134,10 @@ TEST_CASE("psf_d::stamp: P_D (eq. 14) from a small grid equals the full grid's")
     for (std::size_t ky = 0; ky < full->rows(); ++ky) {
         for (std::size_t kx = 0; kx < half; ++kx) {
             const std::size_t i = ky * half + kx;
-            pn.spectrum()[i] = model.at(pn.spectrum()[i], pr.spectrum()[i],
-                                        static_cast<double>(kx) / 280.0,
-                                        kernels::frequency(ky, 300)).psf_d;
+            pn.spectrum()[i] = model
+                                   .at(pn.spectrum()[i], pr.spectrum()[i],
+                                       static_cast<double>(kx) / 280.0, kernels::frequency(ky, 300))
+                                   .psf_d;
         }
     }
     pn.inverse();

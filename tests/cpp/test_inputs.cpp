@@ -34,8 +34,11 @@ TEST_CASE("inputs::prepare: bad pixels, unit-sum PSF, constant and varying varia
     mask[30] = 1;
     std::vector<double> variance(rows * cols, 2.5), psf = {1, 2, 1, 2, 4, 2, 1, 2, 1};
     variance[7] = -1.0;  // at a bad pixel: not checked
-    ImageInput in{{image.data(), rows, cols}, {variance.data(), rows, cols}, mask.data(),
-                  {psf.data(), 3, 3}, 1.0};
+    ImageInput in{{image.data(), rows, cols},
+                  {variance.data(), rows, cols},
+                  mask.data(),
+                  {psf.data(), 3, 3},
+                  1.0};
     const auto p = inputs::prepare(in, "science", std::nullopt);
     CHECK(p.summary.bad_pixels == 2);
     CHECK(p.bad[7] == 1);

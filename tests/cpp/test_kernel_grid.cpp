@@ -105,8 +105,9 @@ TEST_CASE("kernel_grid: squared-kernel change and the variance bound on an analy
           doctest::Approx(2 * net + spread).epsilon(1e-13));
 }
 
-TEST_CASE("kernel_grid::certified: the chosen grid keeps V_D, V_S within tolerance of the full "
-          "grid's") {
+TEST_CASE(
+    "kernel_grid::certified: the chosen grid keeps V_D, V_S within tolerance of the full "
+    "grid's") {
     const auto n = gaussian_input(41, 2.5), r = gaussian_input(41, 2.0);
     const auto full = fft::cached_plan(600, 640);
     const std::array<double, 2> contrast = {3.0, 2.0};
@@ -142,14 +143,13 @@ TEST_CASE("kernel_grid::certified: unguarded kernels and exact mode take the ful
     const auto n = gaussian_input(41, 2.5), r = gaussian_input(41, 2.0);
     const auto full = fft::cached_plan(600, 640);
     PlanePool pool(*full);
-    const auto unguarded = kernel_grid::certified(n, r, model_for(n, r, false), *full, pool,
-                                                  false, kernel_grid::kVarianceToleranceFast,
-                                                  {3.0, 2.0}, 1);
+    const auto unguarded =
+        kernel_grid::certified(n, r, model_for(n, r, false), *full, pool, false,
+                               kernel_grid::kVarianceToleranceFast, {3.0, 2.0}, 1);
     CHECK(unguarded.plan == nullptr);
     CHECK(&unguarded.grid(*full) == full.get());
     CHECK(unguarded.kernels.size() == 4);
     const auto exact = kernel_grid::certified(n, r, model_for(n, r, true), *full, pool, true,
-                                              kernel_grid::kVarianceToleranceExact, {3.0, 2.0},
-                                              1);
+                                              kernel_grid::kVarianceToleranceExact, {3.0, 2.0}, 1);
     CHECK(exact.plan == nullptr);
 }

@@ -24,8 +24,8 @@ TEST_CASE("output_rows::score_row: S_corr, alpha, sigma_alpha; 0 and NaN where V
     output_rows::score_row(s.data(), vs.data(), 4.0, 0.0, 2.0, scorr.data(), flux.data(),
                            err.data(), 2);
     CHECK(scorr[0] == 0.75);
-    output_rows::score_row(s.data(), nullptr, 1.0, 9.0, 2.0, scorr.data(), flux.data(),
-                           err.data(), 3);
+    output_rows::score_row(s.data(), nullptr, 1.0, 9.0, 2.0, scorr.data(), flux.data(), err.data(),
+                           3);
     CHECK(scorr == std::vector<double>{1.0, -2.0 / 3.0, 1.0 / 3.0});
     CHECK(err == std::vector<double>{1.5, 1.5, 1.5});
 }

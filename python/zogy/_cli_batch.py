@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import batch
+from . import _progress, batch
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -66,7 +66,7 @@ def _write_report(path: str, text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    progress = sys.stderr.isatty() if args.progress is None else bool(args.progress)
+    progress = _progress.wanted(args.progress)
     try:
         report = batch.run_manifest(
             args.manifest, scheduler=args.scheduler, overwrite=args.overwrite,

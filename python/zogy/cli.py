@@ -12,7 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from . import __version__, _cli_batch, _cli_simulate, _cli_subtract
+from . import __version__, _cli_batch, _cli_simulate, _cli_subtract, _progress
 
 _STUDIES = ("repeat", "reverse", "padding")
 #: Default count for --seeds per study: repeat runs, reverse pairs, padding seeds per option.
@@ -102,10 +102,6 @@ def _add_run_options(parser: argparse.ArgumentParser, out_default: str) -> None:
         help="draw the PNG figures (default yes; --no-figures writes only the "
         "JSON, Markdown and .npy files)",
     )
-
-
-def _progress_wanted(args) -> bool:
-    return sys.stderr.isatty() if args.progress is None else bool(args.progress)
 
 
 def _pair_options(args) -> dict:
@@ -346,7 +342,7 @@ def _study_result(args, user):
     """Run the chosen study and print its table; returns the result."""
     from . import study
 
-    progress = _progress_wanted(args)
+    progress = _progress.wanted(args.progress)
     seeds = _DEFAULT_SEEDS[args.study] if args.seeds is None else args.seeds
     common = {"out": args.out, "progress": progress, "radius": args.radius, "figures": args.figures}
     if args.study == "reverse":
@@ -462,7 +458,7 @@ def _demo(args) -> int:
     from . import study
 
     start = time.perf_counter()
-    progress = _progress_wanted(args)
+    progress = _progress.wanted(args.progress)
     options = _pair_options(args)
     pair = study.default_pair(seed=args.seed, **options)
     common = {

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -45,6 +44,7 @@ import numpy as np
 
 from . import _core
 from . import _validate as v
+from ._progress import Progress
 from .api import (
     FFT_SIZE_RULES,
     MASK_NEAR_BAD,
@@ -357,27 +357,6 @@ def _cell_order(cell_order, count: int) -> list[int]:
     return [int(i) for i in order]
 
 
-class _Progress:
-    """A tqdm bar on stderr counting finished cells, or nothing (disabled, or no tqdm)."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.bar = None
-        if enabled and total:
-            try:
-                from tqdm import tqdm
-            except ImportError:  # a nicety; tqdm is not a dependency
-                return
-            self.bar = tqdm(total=total, desc="grid", unit="cell", file=sys.stderr)
-
-    def tick(self, _future=None) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 # --- the subtraction -----------------------------------------------------------------------
 
 
@@ -528,7 +507,7 @@ def subtract_grid(
     mask = np.zeros(shape, dtype=np.uint8)
     records: list[GridCell] = []
     rings = []
-    bar = _Progress(len(cells), bool(progress))
+    bar = Progress(len(cells), bool(progress), desc="grid", unit="cell")
     # Cells are submitted in `order` and stitched in row-major order as they become available,
     # so the accumulation order (which matters for blending) never changes.
     pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
@@ -545,13 +524,13 @@ def subtract_grid(
         if pool is None:
             for i in order:
                 done[i] = run(i)
-                bar.tick()
+                bar.update()
                 stitch_ready()
         else:
             futures = [None] * len(cells)
             for i in order:
                 futures[i] = pool.submit(run, i)
-                futures[i].add_done_callback(bar.tick)
+                futures[i].add_done_callback(lambda _future: bar.update())
             for i in range(len(cells)):
                 future, futures[i] = futures[i], None  # free each payload once stitched
                 done[i] = future.result()  # the first failing cell in row-major order raises

@@ -34,18 +34,17 @@ Definitions used throughout
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import inspect
 import json
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ._progress import Progress
 from .api import subtract
 from .metric import Metric1Result, metric1
 from .simulate import make_pair
@@ -473,23 +472,6 @@ def _json_safe(value):
     return str(value)
 
 
-class _NoBar:
-    def update(self, n=1):
-        pass
-
-
-@contextlib.contextmanager
-def _progress(total, desc, enabled):
-    """A tqdm bar on stderr when enabled (tqdm imported only then), else a no-op."""
-    if not enabled:
-        yield _NoBar()
-        return
-    from tqdm import tqdm
-
-    with tqdm(total=total, desc=desc, file=sys.stderr, unit="run") as bar:
-        yield bar
-
-
 def _dataclass_dict(result, arrays) -> dict:
     """``to_dict`` body: every field except the arrays named in ``arrays``."""
     return _json_safe(
@@ -690,7 +672,7 @@ def repeat(
     runs = _check_count(runs, "runs", 2)
     pair = default_pair() if pair is None else pair
     options = dict(options or {})
-    with _progress(2 * runs - 1, name, progress) as bar:
+    with Progress(2 * runs - 1, progress, desc=name, unit="run") as bar:
         first = _subtract(pair, seed=seed, **options)
         bar.update()
         same = _same_seed_runs(pair, first, runs, seed, radius, bar, options)
@@ -1047,7 +1029,7 @@ def reverse(
     cases, sums = [], {}
     # One forward run with our padding, then per scheme: ours needs the swapped run only.
     per_pair = 1 + sum(1 if s == "ours" else 2 for s in schemes)
-    with _progress(len(pairs) * per_pair, "reverse", progress) as bar:
+    with Progress(len(pairs) * per_pair, progress, desc="reverse", unit="run") as bar:
         for index, pair in enumerate(pairs):
             ours = _subtract(pair, seed=padding_seed)
             bar.update()
@@ -1317,7 +1299,7 @@ def padding(
     pair = default_pair() if pair is None else pair
     seed_list = [seed + k for k in range(seeds)]
     n_configs = len(padding_configs((0, 0)) if configs is None else configs)
-    with _progress(seeds * n_configs + 1, "padding", progress) as bar:
+    with Progress(seeds * n_configs + 1, progress, desc="padding", unit="run") as bar:
         # The default configuration runs first: its border sets the variations' borders.
         base = _run_config(pair, {}, seed_list, bar)
         configs = padding_configs(base[0][0].border) if configs is None else list(configs)

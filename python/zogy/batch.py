@@ -48,6 +48,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from . import _validate as v
 from . import io
 from ._progress import Progress
 
@@ -585,16 +586,10 @@ def run_manifest(
                 progress)  # fmt: skip
 
 
-def _positive(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}: {value!r} must be an integer >= 1")
-    return value
-
-
 def _run(rows, base_dir, scheduler, overwrite, threads_per_pair, workers, progress):
     scheduler = scheduler or None  # "" from a config file means "no address": run locally
-    threads_per_pair = _positive(threads_per_pair, "threads_per_pair")
-    workers = _local_workers(None if workers is None else _positive(workers, "workers"),
+    threads_per_pair = v.count(threads_per_pair, "threads_per_pair", 1)
+    workers = _local_workers(None if workers is None else v.count(workers, "workers", 1),
                              threads_per_pair)  # fmt: skip
     # Fail early and clearly, even for a batch with nothing to run.
     _import("dask")

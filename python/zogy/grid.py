@@ -290,22 +290,6 @@ def blend_weights(start: int, stop: int, length: int, blend: int):
 # --- validation ----------------------------------------------------------------------------
 
 
-def _int_pair(value, name: str, minimum: int) -> tuple[int, int]:
-    pair = (value, value) if np.ndim(value) == 0 else tuple(value)
-    if len(pair) != 2:
-        raise v.InvalidArgument(f"{name}: give one integer or a (rows, columns) pair")
-    out = []
-    for b in pair:
-        if isinstance(b, (bool, np.bool_)) or not isinstance(b, numbers.Integral):
-            raise TypeError(f"{name}: must be integers, got {b!r}")
-        if b < minimum:
-            raise v.InvalidArgument(f"{name}: must be >= {minimum}, got {int(b)}")
-        if b > v.MAX_SIDE:
-            raise v.InvalidArgument(f"{name}: {int(b)} exceeds {v.MAX_SIDE} pixels")
-        out.append(int(b))
-    return out[0], out[1]
-
-
 def _check_stamp(stamp, name: str, where: str, shape=None) -> np.ndarray:
     """A validated float64 stamp (not normalised: the core does that)."""
     try:
@@ -448,9 +432,9 @@ def subtract_grid(
             exact_variance=exact_variance, progress=progress)
     edge_width = v.non_negative_int(edge_width, "edge_width")
     user_border = None if border is None else v.border_pair(border)
-    user_inner = None if grid_inner_size is None else _int_pair(grid_inner_size,
-                                                                "grid_inner_size", 1)
-    blend = _int_pair(blend, "blend", 0)
+    user_inner = None if grid_inner_size is None else v.int_pair(grid_inner_size,
+                                                                  "grid_inner_size", 1)
+    blend = v.int_pair(blend, "blend", 0)
     named = (("science_psf", science_psf), ("reference_psf", reference_psf))
     for name, psf in named:
         if not callable(psf):

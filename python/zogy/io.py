@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from . import _validate as v
 from ._atomic import write_atomically
 from .api import ZogyResult
 
@@ -104,8 +105,7 @@ def gaussian_psf(sigma: float) -> np.ndarray:
     """A unit-sum Gaussian stamp of width ``sigma``, 2·ceil(5 sigma) + 1 pixels square."""
     from .simulate import gaussian_psf as stamp
 
-    if not (np.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"psf sigma: {sigma} must be finite and > 0")
+    v.positive(sigma, "psf sigma")
     half = int(np.ceil(5 * sigma))
     return stamp((2 * half + 1, 2 * half + 1), sigma)
 

@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _validate as v
 from ._progress import Progress
 from .api import subtract
 from .metric import Metric1Result, metric1
@@ -127,8 +128,7 @@ class ImagePair:
     ):
         """Build a pair from arrays and source positions ``x`` (columns), ``y`` (rows)."""
         x, y = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
-        if x.shape != y.shape:
-            raise ValueError(f"y: {y.size} positions but x has {x.size}")
+        v.matching_positions(x, y)
         catalog = np.zeros(x.size, dtype=[("x", "f8"), ("y", "f8")])
         catalog["x"], catalog["y"] = x, y
         return cls(
@@ -410,13 +410,12 @@ def legacy_subtract(pair, scheme, *, swap=False, border, variances, kernel_guard
         images.reverse()
     h, w = pair.science.shape
     padded_shape = (_pow2(h + 2 * border[0]), _pow2(w + 2 * border[1]))
+    v.choice(scheme, LEGACY_SCHEMES, "scheme")
     if scheme == "legacy-shared":
         shared = _legacy_rng(images[0][2])
         rngs = (shared, shared)
-    elif scheme == "legacy-per-image":
-        rngs = (_legacy_rng(images[0][2]), _legacy_rng(images[1][2]))
     else:
-        raise ValueError(f"scheme: {scheme!r} is not one of {LEGACY_SCHEMES}")
+        rngs = (_legacy_rng(images[0][2]), _legacy_rng(images[1][2]))
     (n, vn), (r, vr) = (
         _legacy_pad(img, var, border, padded_shape, rng) for (img, _, var), rng in zip(images, rngs)
     )
@@ -503,12 +502,6 @@ def _fmt(value, spec=".3g") -> str:
 
 def _edge_width_supported() -> bool:
     return "edge_width" in inspect.signature(subtract).parameters
-
-
-def _check_count(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}: must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 # --------------------------------------------------------------------------
@@ -669,7 +662,7 @@ def repeat(
     -------
     RepeatResult
     """
-    runs = _check_count(runs, "runs", 2)
+    runs = v.count(runs, "runs", 2)
     pair = default_pair() if pair is None else pair
     options = dict(options or {})
     with Progress(2 * runs - 1, progress, desc=name, unit="run") as bar:
@@ -1021,10 +1014,9 @@ def reverse(
     ReverseResult
     """
     for scheme in schemes:
-        if scheme not in SCHEMES:
-            raise ValueError(f"schemes: {scheme!r} is not one of {SCHEMES}")
+        v.choice(scheme, SCHEMES, "schemes")
     if pairs is None:
-        seeds = _check_count(seeds, "seeds", 1)
+        seeds = v.count(seeds, "seeds", 1)
         pairs = [default_pair(seed=seed + i, **(pair_options or {})) for i in range(seeds)]
     cases, sums = [], {}
     # One forward run with our padding, then per scheme: ours needs the swapped run only.
@@ -1295,7 +1287,7 @@ def padding(
     -------
     PaddingResult
     """
-    seeds = _check_count(seeds, "seeds", 2)
+    seeds = v.count(seeds, "seeds", 2)
     pair = default_pair() if pair is None else pair
     seed_list = [seed + k for k in range(seeds)]
     n_configs = len(padding_configs((0, 0)) if configs is None else configs)

@@ -35,8 +35,8 @@ Modules
 -------
 One per study (``repeat``, ``reverse``, ``padding``), and what they share: ``pairs`` (the
 pairs and their subtraction), ``measurements`` (the definitions above), ``legacy_padding``
-(the emulated LSST schemes), ``results`` (JSON-safe values) and ``report`` (the report
-folder).
+(the emulated LSST schemes), ``results`` (JSON-safe values), ``report`` (the report
+folder) and ``tables`` (what the command line prints).
 """
 
 # Each study function shadows its module's name in this namespace (zogy.study.repeat is the

@@ -47,6 +47,11 @@ def band_width(profile, tolerance=DEFAULT_TOLERANCE) -> int:
     return int(above.max()) + 1 if above.size else 0
 
 
+def _matters_everywhere(band, shape) -> bool:
+    """The band reaches the image centre: no pixel is out of the padding's reach."""
+    return band > (min(shape) - 1) // 2
+
+
 def _noise_rms(result) -> float:
     """D's noise RMS from its variance plane (model-based, unaffected by sources)."""
     return float(np.sqrt(np.nanmedian(result.difference_variance)))
@@ -100,7 +105,11 @@ def _metric_dict(m: Metric1Result) -> dict:
 
 def notebook_lines(m: Metric1Result) -> list[str]:
     """The notebook's printout of one Metric1 evaluation (its naming: nPos counts pixels < 0)."""
-    nb = m.notebook()
+    return _notebook_printout(m.notebook())
+
+
+def _notebook_printout(nb: dict) -> list[str]:
+    """The notebook's printout from its counts (``Metric1Result.notebook()``, or as stored)."""
     return [
         f"Number of finite pixels: {nb['Number of finite pixels']}",
         f"nPos: {nb['nPos']}, nNeg: {nb['nNeg']}",

@@ -9,6 +9,8 @@ import json
 import math
 from pathlib import Path
 
+from .measurements import _matters_everywhere
+
 
 def _write_json(path: Path, data) -> None:
     with open(path, "w", encoding="utf-8") as fh:
@@ -47,7 +49,7 @@ def _at(profile, d):
 
 def _edge_width_sentence(band, shape) -> str:
     """The study's conclusion: how wide the band is, and how to flag it."""
-    if band > (min(shape) - 1) // 2:
+    if _matters_everywhere(band, shape):
         return (
             "Padding matters **everywhere** in this image (the leak never falls below the "
             "tolerance), so flagging an edge band cannot help. With `kernel_guard=False` "

@@ -35,7 +35,7 @@ Modules
 -------
 One per study (``repeat``, ``reverse``, ``padding``), and what they share: ``pairs`` (the
 pairs and their subtraction), ``measurements`` (the definitions above), ``legacy_padding``
-(the emulated LSST schemes), ``results`` (JSON-safe values), ``report`` (the report
+(the emulated LSST schemes), ``json_safe`` (JSON-safe values), ``report`` (the report
 folder) and ``tables`` (what the command line prints).
 """
 

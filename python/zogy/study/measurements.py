@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..metric import Metric1Result
-from .results import _json_safe
+from .json_safe import _json_safe
 
 #: Leak (relative to D's noise RMS) above which the padding is said to matter.
 DEFAULT_TOLERANCE = 1e-3

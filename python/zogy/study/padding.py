@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import _validate as v
 from .._progress import Progress
+from .json_safe import _dataclass_dict, _json_safe
 from .measurements import (
     DEFAULT_TOLERANCE,
     _edge_bands,
@@ -25,7 +26,6 @@ from .measurements import (
 )
 from .pairs import _metric, _pair_info, _subtract, default_pair, describe_pair
 from .report import _at, _edge_width_sentence, _figure_list, _finish, _fmt, _study_dir
-from .results import _dataclass_dict, _json_safe
 
 
 @dataclass(frozen=True, eq=False)

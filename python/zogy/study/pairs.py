@@ -14,7 +14,7 @@ from .. import _validate as v
 from ..api import subtract
 from ..metric import Metric1Result, metric1
 from ..simulate import make_pair
-from .results import _json_safe
+from .json_safe import _json_safe
 
 #: Largest PSF stamp of the default pair (the LSST kernel size for 250 px images).
 _DEFAULT_STAMP = 125

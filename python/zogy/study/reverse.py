@@ -10,11 +10,11 @@ import numpy as np
 
 from .. import _validate as v
 from .._progress import Progress
+from .json_safe import _dataclass_dict, _json_safe
 from .legacy_padding import LEGACY_SCHEMES, _variances, legacy_subtract
 from .measurements import _max_abs, _noise_rms, _rms
 from .pairs import _metric, _pair_info, _subtract, default_pair, describe_pair
 from .report import _figure_list, _finish, _study_dir
-from .results import _dataclass_dict, _json_safe
 
 #: Swap-test schemes: our counter-based padding and the two emulated LSST seeding schemes.
 SCHEMES = ("ours", *LEGACY_SCHEMES)

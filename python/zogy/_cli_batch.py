@@ -8,12 +8,11 @@ dask missing or scheduler unreachable (one line, no traceback).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
-from . import batch
+from . import _progress, batch
+from ._atomic import write_atomically
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -52,21 +51,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     return parser
 
 
-def _write_report(path: str, text: str) -> None:
-    """Write the JSON report atomically, like the outputs, so a reader never sees half of it."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def run(args: argparse.Namespace) -> int:
-    progress = sys.stderr.isatty() if args.progress is None else bool(args.progress)
+    progress = _progress.wanted(args.progress)
     try:
         report = batch.run_manifest(
             args.manifest, scheduler=args.scheduler, overwrite=args.overwrite,
@@ -83,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
     print(report.summary())
     if args.report:
         try:
-            _write_report(args.report, report.to_json())
+            # Atomically, like the outputs, so a reader never sees half of it.
+            text = report.to_json() + "\n"
+            write_atomically(args.report, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
         except OSError as exc:
             print(f"zogy batch: error: {args.report}: cannot write the report ({exc.strerror})",
                   file=sys.stderr)  # fmt: skip

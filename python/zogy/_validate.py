@@ -111,24 +111,50 @@ def choice(value, allowed: tuple[str, ...], name: str) -> str:
     return value
 
 
+def _integer_pair(value, name: str, problem) -> tuple[int, int]:
+    """(rows, columns) from one integer or a pair of them; ``problem(b)`` says what is wrong
+    with an integer ``b`` (a message after "name: ") or returns None."""
+    pair = (value, value) if np.ndim(value) == 0 else tuple(value)
+    if len(pair) != 2:
+        raise InvalidArgument(f"{name}: give one integer or a (rows, columns) pair")
+    out = []
+    for b in pair:
+        if isinstance(b, (bool, np.bool_)) or not isinstance(b, numbers.Integral):
+            raise TypeError(f"{name}: must be integers, got {b!r}")
+        message = problem(int(b))
+        if message is not None:
+            raise InvalidArgument(f"{name}: {message}")
+        out.append(int(b))
+    return out[0], out[1]
+
+
 def border_pair(border) -> tuple[int, int]:
     """(-1, -1) for the default rule, else non-negative (rows, columns)."""
     if border is None:
         return -1, -1
-    pair = (border, border) if np.ndim(border) == 0 else tuple(border)
-    if len(pair) != 2:
-        raise InvalidArgument("border: give one integer or a (rows, columns) pair")
-    out = []
-    for b in pair:
-        if isinstance(b, bool) or not isinstance(b, numbers.Integral):
-            raise TypeError(f"border: must be integers, got {b!r}")
+
+    def problem(b: int) -> str | None:
         if b < 0:
-            raise InvalidArgument(f"border: {b} is negative; use >= 0 or None for the default")
+            return f"{b} is negative; use >= 0 or None for the default"
         if b > MAX_SIDE:
-            raise InvalidArgument(f"border: {b} exceeds {MAX_SIDE} pixels (the padded grid's "
-                                  "limit per side); use a smaller border")
-        out.append(int(b))
-    return out[0], out[1]
+            return (f"{b} exceeds {MAX_SIDE} pixels (the padded grid's limit per side); use "
+                    "a smaller border")  # fmt: skip
+        return None
+
+    return _integer_pair(border, "border", problem)
+
+
+def int_pair(value, name: str, minimum: int) -> tuple[int, int]:
+    """(rows, columns), each in ``minimum`` .. MAX_SIDE, from one integer or a pair."""
+
+    def problem(b: int) -> str | None:
+        if b < minimum:
+            return f"must be >= {minimum}, got {b}"
+        if b > MAX_SIDE:
+            return f"{b} exceeds {MAX_SIDE} pixels"
+        return None
+
+    return _integer_pair(value, name, problem)
 
 
 def non_negative_int(value, name: str) -> int:
@@ -139,15 +165,32 @@ def non_negative_int(value, name: str) -> int:
     return int(value)
 
 
+def count(value, name: str, minimum: int) -> int:
+    """An integer >= ``minimum``: runs, seeds, threads per pair, workers (a bool is none)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise InvalidArgument(f"{name}: {value!r} must be an integer >= {minimum}")
+    return int(value)
+
+
+def positive(value: float, name: str) -> float:
+    """A finite number > 0 (a PSF width, a flux scale)."""
+    if not (np.isfinite(value) and value > 0):
+        raise InvalidArgument(f"{name}: {value} must be finite and > 0")
+    return value
+
+
 def positive_pair(values, name: str) -> tuple[float, float]:
     try:
         a, b = (float(v) for v in values)
     except (TypeError, ValueError):
         raise InvalidArgument(f"{name}: give two numbers (science, reference)") from None
-    for v in (a, b):
-        if not (np.isfinite(v) and v > 0):
-            raise InvalidArgument(f"{name}: {v} must be finite and > 0")
-    return a, b
+    return positive(a, name), positive(b, name)
+
+
+def matching_positions(xs: np.ndarray, ys: np.ndarray) -> None:
+    """Source columns ``xs`` and rows ``ys`` come in pairs."""
+    if xs.shape != ys.shape:
+        raise InvalidArgument(f"y: {ys.size} positions but x has {xs.size}")
 
 
 def thread_count(threads) -> int:

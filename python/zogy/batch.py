@@ -43,13 +43,14 @@ from __future__ import annotations
 import csv
 import json
 import os
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from . import _validate as v
 from . import io
+from ._progress import Progress
 
 REQUIRED = ("science", "reference", "output")
 PSF_STAMPS = ("science_psf", "reference_psf")
@@ -416,30 +417,6 @@ def _import(name: str):
         raise ImportError(f"{_INSTALL_HINT} (import {name} failed: {exc})") from exc
 
 
-class _Progress:
-    """A tqdm bar on stderr counting finished pairs, or nothing (disabled, or no tqdm)."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.bar = None
-        if enabled and total:
-            try:
-                from tqdm import tqdm
-            except ImportError:  # the bar is a nicety; tqdm is not a dependency
-                return
-            self.bar = tqdm(total=total, desc="batch", unit="pair", file=sys.stderr)
-
-    def tick(self) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def _local_workers(workers: int | None, threads_per_pair: int) -> int:
     if workers is not None:
         return workers
@@ -448,7 +425,7 @@ def _local_workers(workers: int | None, threads_per_pair: int) -> int:
     return max(1, (cpus or 1) // threads_per_pair)
 
 
-def _run_local(specs, options: dict, workers: int, progress: _Progress) -> list[PairRecord]:
+def _run_local(specs, options: dict, workers: int, progress: Progress) -> list[PairRecord]:
     """Dask's threaded scheduler in this process (see the module docstring for why)."""
     dask = _import("dask")
     from dask.callbacks import Callback
@@ -462,13 +439,13 @@ def _run_local(specs, options: dict, workers: int, progress: _Progress) -> list[
     class Ticks(Callback):
         def _posttask(self, key, result, dsk, state, worker_id):
             if key in wanted:
-                progress.tick()
+                progress.update()
 
     with Ticks():
         return list(dask.compute(*tasks, scheduler="threads", num_workers=workers))
 
 
-def _run_distributed(specs, options: dict, address: str, progress: _Progress) -> list[PairRecord]:
+def _run_distributed(specs, options: dict, address: str, progress: Progress) -> list[PairRecord]:
     """Submit to an existing ``dask.distributed`` scheduler; the cluster is left running."""
     distributed = _import("distributed")
     from distributed.comm import get_address_host_port
@@ -484,7 +461,7 @@ def _run_distributed(specs, options: dict, address: str, progress: _Progress) ->
     with client:
         futures = client.map(run_pair, specs, pure=False, **options)
         for _ in distributed.as_completed(futures, loop=client.loop):
-            progress.tick()
+            progress.update()
         return [_collect(future, spec) for future, spec in zip(futures, specs)]
 
 
@@ -609,16 +586,10 @@ def run_manifest(
                 progress)  # fmt: skip
 
 
-def _positive(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}: {value!r} must be an integer >= 1")
-    return value
-
-
 def _run(rows, base_dir, scheduler, overwrite, threads_per_pair, workers, progress):
     scheduler = scheduler or None  # "" from a config file means "no address": run locally
-    threads_per_pair = _positive(threads_per_pair, "threads_per_pair")
-    workers = _local_workers(None if workers is None else _positive(workers, "workers"),
+    threads_per_pair = v.count(threads_per_pair, "threads_per_pair", 1)
+    workers = _local_workers(None if workers is None else v.count(workers, "workers", 1),
                              threads_per_pair)  # fmt: skip
     # Fail early and clearly, even for a batch with nothing to run.
     _import("dask")
@@ -629,7 +600,7 @@ def _run(rows, base_dir, scheduler, overwrite, threads_per_pair, workers, progre
     indexed, records = _specs(rows, base)
     specs = [spec for _, spec in indexed]
     options = {"overwrite": bool(overwrite), "threads": threads_per_pair}
-    with _Progress(len(specs), progress) as bar:
+    with Progress(len(specs), progress, desc="batch", unit="pair") as bar:
         if not specs:
             results = []
         elif scheduler is None:

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -46,6 +45,7 @@ import numpy as np
 from . import _core
 from . import _subtract_core as core
 from . import _validate as v
+from ._progress import Progress
 from .results import (
     MASK_NEAR_BAD,
     MASK_REFERENCE_BAD,
@@ -183,22 +183,6 @@ def blend_weights(start: int, stop: int, length: int, blend: int):
 # --- validation ----------------------------------------------------------------------------
 
 
-def _int_pair(value, name: str, minimum: int) -> tuple[int, int]:
-    pair = (value, value) if np.ndim(value) == 0 else tuple(value)
-    if len(pair) != 2:
-        raise v.InvalidArgument(f"{name}: give one integer or a (rows, columns) pair")
-    out = []
-    for b in pair:
-        if isinstance(b, (bool, np.bool_)) or not isinstance(b, numbers.Integral):
-            raise TypeError(f"{name}: must be integers, got {b!r}")
-        if b < minimum:
-            raise v.InvalidArgument(f"{name}: must be >= {minimum}, got {int(b)}")
-        if b > v.MAX_SIDE:
-            raise v.InvalidArgument(f"{name}: {int(b)} exceeds {v.MAX_SIDE} pixels")
-        out.append(int(b))
-    return out[0], out[1]
-
-
 def _check_stamp(stamp, name: str, where: str, shape=None) -> np.ndarray:
     """A validated float64 stamp (not normalised: the core does that)."""
     try:
@@ -248,27 +232,6 @@ def _cell_order(cell_order, count: int) -> list[int]:
         raise v.InvalidArgument(f"cell_order: must be a permutation of range({count}) "
                                 "(each cell index once)")
     return [int(i) for i in order]
-
-
-class _Progress:
-    """A tqdm bar on stderr counting finished cells, or nothing (disabled, or no tqdm)."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.bar = None
-        if enabled and total:
-            try:
-                from tqdm import tqdm
-            except ImportError:  # a nicety; tqdm is not a dependency
-                return
-            self.bar = tqdm(total=total, desc="grid", unit="cell", file=sys.stderr)
-
-    def tick(self, _future=None) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 # --- the subtraction -----------------------------------------------------------------------
@@ -361,9 +324,9 @@ def subtract_grid(
     v.flags(progress=progress)
     edge_width = v.non_negative_int(edge_width, "edge_width")
     user_border = None if border is None else v.border_pair(border)
-    user_inner = None if grid_inner_size is None else _int_pair(grid_inner_size,
-                                                                "grid_inner_size", 1)
-    blend = _int_pair(blend, "blend", 0)
+    user_inner = None if grid_inner_size is None else v.int_pair(grid_inner_size,
+                                                                  "grid_inner_size", 1)
+    blend = v.int_pair(blend, "blend", 0)
     named = (("science_psf", science_psf), ("reference_psf", reference_psf))
     for name, psf in named:
         if not callable(psf):
@@ -419,7 +382,7 @@ def subtract_grid(
     mask = np.zeros(shape, dtype=np.uint8)
     records: list[GridCell] = []
     rings = []
-    bar = _Progress(len(cells), bool(progress))
+    bar = Progress(len(cells), bool(progress), desc="grid", unit="cell")
     # Cells are submitted in `order` and stitched in row-major order as they become available,
     # so the accumulation order (which matters for blending) never changes.
     pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
@@ -436,13 +399,13 @@ def subtract_grid(
         if pool is None:
             for i in order:
                 done[i] = run(i)
-                bar.tick()
+                bar.update()
                 stitch_ready()
         else:
             futures = [None] * len(cells)
             for i in order:
                 futures[i] = pool.submit(run, i)
-                futures[i].add_done_callback(bar.tick)
+                futures[i].add_done_callback(lambda _future: bar.update())
             for i in range(len(cells)):
                 future, futures[i] = futures[i], None  # free each payload once stitched
                 done[i] = future.result()  # the first failing cell in row-major order raises

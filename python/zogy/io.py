@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__
+from . import _validate as v
+from ._atomic import write_atomically
 from .api import ZogyResult
 
 #: Extension name -> ZogyResult field, in the order they are written.
@@ -104,8 +105,7 @@ def gaussian_psf(sigma: float) -> np.ndarray:
     """A unit-sum Gaussian stamp of width ``sigma``, 2·ceil(5 sigma) + 1 pixels square."""
     from .simulate import gaussian_psf as stamp
 
-    if not (np.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"psf sigma: {sigma} must be finite and > 0")
+    v.positive(sigma, "psf sigma")
     half = int(np.ceil(5 * sigma))
     return stamp((2 * half + 1, 2 * half + 1), sigma)
 
@@ -173,19 +173,12 @@ def write_result(path: str | os.PathLike, result: ZogyResult, science_header=Non
         if field != "psf":
             hdu.header.extend(wcs_cards)
         hdus.append(hdu)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    os.close(fd)
-    try:
-        fits.HDUList(hdus).writeto(tmp, overwrite=True)
-        # mkstemp creates the file 0600; give it the mode a plain open() would have.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+
+    def write(temporary: str) -> None:
+        # overwrite=True: the temporary file exists already (empty).
+        fits.HDUList(hdus).writeto(temporary, overwrite=True)
+
+    return write_atomically(path, write)
 
 
 def read_result(path: str | os.PathLike) -> dict:

@@ -67,8 +67,7 @@ def metric1(image, x, y, radius: int = 2, sigma: float = 0.0) -> Metric1Result:
     residual = v.float_array(image, "image")
     xs = v.float_array(np.atleast_1d(x), "x", ndim=1, allow_empty=True)
     ys = v.float_array(np.atleast_1d(y), "y", ndim=1, allow_empty=True)
-    if xs.shape != ys.shape:
-        raise v.InvalidArgument(f"y: {ys.size} positions but x has {xs.size}")
+    v.matching_positions(xs, ys)
     out = _core.metric1(residual, xs, ys, radius, sigma)
     cutouts = []
     for xi, yi, used in zip(xs, ys, out["used"]):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
+import stat
 import sys
 import time
 
@@ -307,6 +309,22 @@ def test_cli_exit_0_and_json_report(data, local_run, tmp_path, capsys):
     written = json.loads(report.read_text())
     assert written["counts"] == {"done": 0, "skipped": 3, "failed": 0}
     assert [r["source"] for r in written["records"]] == ["good.csv:2", "good.csv:3", "good.csv:4"]
+
+
+def test_cli_report_and_outputs_get_the_mode_of_a_plain_open(data, tmp_path, capsys):
+    root, _ = data
+    out = tmp_path / "out"
+    manifest = _write_manifest(root / "modes.csv", _rows(data, str(out))[:1])
+    report = tmp_path / "report.json"
+    umask = os.umask(0o022)  # a fixed umask, so 0o644 is expected and 0o600 can be told apart
+    try:
+        assert run_cli(["batch", str(manifest), "--report", str(report), "--no-progress"]) == 0
+    finally:
+        os.umask(umask)
+    capsys.readouterr()
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in (report, out / "diff0.fits")}
+    assert modes == {"report.json": 0o644, "diff0.fits": 0o644}
+    assert sorted(p.name for p in tmp_path.rglob(".*")) == []  # no temporary file left
 
 
 def _one_error_line(capsys) -> str:

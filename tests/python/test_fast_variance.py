@@ -51,7 +51,9 @@ def test_default_variance_is_within_tolerance_and_changes_nothing_else(varying):
     assert np.max(np.abs(exact.scorr - default.scorr)) <= TOLERANCE * np.max(np.abs(exact.scorr))
 
 
-@pytest.mark.parametrize("widths", [(2.02, 2.0, 41), (2.0, 2.0, 41), (3.0, 1.5, 41), (2.5, 2.0, 31)])
+@pytest.mark.parametrize(
+    "widths", [(2.02, 2.0, 41), (2.0, 2.0, 41), (3.0, 1.5, 41), (2.5, 2.0, 31)]
+)
 def test_high_contrast_and_near_equal_psfs_stay_within_tolerance(widths):
     # A plane with bright "stars" (contrast 1000), PSFs of nearly equal width (whose D kernels
     # have the weakest-decaying tails) and stamps that cut the PSF at 6 sigma (far tails): the

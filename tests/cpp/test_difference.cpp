@@ -6,6 +6,7 @@
 #include <complex>
 #include <vector>
 
+#include "prepared_stamps.hpp"
 #include "zogy/difference.hpp"
 #include "zogy/fft.hpp"
 #include "zogy/inputs.hpp"
@@ -15,26 +16,9 @@
 #include "zogy/rng.hpp"
 
 using namespace zogy;
+using testing::gaussian_input;
 
 namespace {
-
-inputs::Prepared gaussian_input(std::size_t rows, std::size_t cols, double sigma) {
-    inputs::Prepared p;
-    p.psf_rows = rows;
-    p.psf_cols = cols;
-    p.psf.resize(rows * cols);
-    double sum = 0.0;
-    for (std::size_t y = 0; y < rows; ++y) {
-        for (std::size_t x = 0; x < cols; ++x) {
-            const double dy = static_cast<double>(y) - static_cast<double>(rows / 2);
-            const double dx = static_cast<double>(x) - static_cast<double>(cols / 2);
-            sum += p.psf[y * cols + x] = std::exp(-(dx * dx + dy * dy) / (2 * sigma * sigma));
-        }
-    }
-    for (double& v : p.psf) v /= sum;
-    p.moments = kernels::psf_moments(p.psf_view());
-    return p;
-}
 
 // The stamp placed with its centre at [0, 0] of a zero plane, transformed by a plain FFT.
 fft::Plane plain_spectrum(const inputs::Prepared& p, const fft::Plan& plan) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "prepared_stamps.hpp"
 #include "zogy/fft.hpp"
 #include "zogy/inputs.hpp"
 #include "zogy/kernel_grid.hpp"
@@ -12,6 +13,7 @@
 #include "zogy/plane_pool.hpp"
 
 using namespace zogy;
+using testing::gaussian_input;
 
 namespace {
 
@@ -28,24 +30,6 @@ fft::Plane delta_with(const fft::Plan& plan, long long dy, long long dx, double 
     p.fill_real(0.0);
     put(p, plan, 0, 0, 1.0);
     put(p, plan, dy, dx, value);
-    return p;
-}
-
-// A prepared input with a unit-sum Gaussian stamp of width sigma (what the kernels read).
-inputs::Prepared gaussian_input(std::size_t side, double sigma) {
-    inputs::Prepared p;
-    p.psf_rows = p.psf_cols = side;
-    p.psf.resize(side * side);
-    double sum = 0.0;
-    for (std::size_t y = 0; y < side; ++y) {
-        for (std::size_t x = 0; x < side; ++x) {
-            const double dy = static_cast<double>(y) - static_cast<double>(side / 2);
-            const double dx = static_cast<double>(x) - static_cast<double>(side / 2);
-            sum += p.psf[y * side + x] = std::exp(-(dx * dx + dy * dy) / (2 * sigma * sigma));
-        }
-    }
-    for (double& v : p.psf) v /= sum;
-    p.moments = kernels::psf_moments(p.psf_view());
     return p;
 }
 
@@ -108,7 +92,7 @@ TEST_CASE("kernel_grid: squared-kernel change and the variance bound on an analy
 TEST_CASE(
     "kernel_grid::certified: the chosen grid keeps V_D, V_S within tolerance of the full "
     "grid's") {
-    const auto n = gaussian_input(41, 2.5), r = gaussian_input(41, 2.0);
+    const auto n = gaussian_input(41, 41, 2.5), r = gaussian_input(41, 41, 2.0);
     const auto full = fft::cached_plan(600, 640);
     const std::array<double, 2> contrast = {3.0, 2.0};
     const double tolerance = kernel_grid::kVarianceToleranceFast;
@@ -140,7 +124,7 @@ TEST_CASE(
 }
 
 TEST_CASE("kernel_grid::certified: unguarded kernels and exact mode take the full grid") {
-    const auto n = gaussian_input(41, 2.5), r = gaussian_input(41, 2.0);
+    const auto n = gaussian_input(41, 41, 2.5), r = gaussian_input(41, 41, 2.0);
     const auto full = fft::cached_plan(600, 640);
     PlanePool pool(*full);
     const auto unguarded =

@@ -50,7 +50,7 @@ void normals_along_row(const Key& key, std::int64_t y, std::int64_t x0, std::siz
 // never a derived statistic whose last bit could depend on summation order.
 std::uint64_t digest(ConstView image, ConstView variance);
 
-// digest() fed a value at a time, for a pass that reads the pixels anyway (subtract.cpp's
+// digest() fed a value at a time, for a pass that reads the pixels anyway (inputs.cpp's
 // scan of an input): construct with the shape; for the image, start_plane(), add(i, v) for
 // i = 0, 1, ... in order (or add4 for aligned runs of four), end_plane(); then
 // variance(given) and, if given, the same for the variance plane. Then

@@ -18,7 +18,7 @@ struct MeanStd {
 // Four independent chains of additions instead of one, and the lanes depend only on the
 // sequence of kept values, so masking a value and leaving it out give the same bits, on any
 // machine and for any thread count. Fed a value at a time, so that a pass that reads the pixels
-// for another reason (subtract.cpp's scan of an input) can take the first moments along.
+// for another reason (inputs.cpp's scan of an input) can take the first moments along.
 class MomentSums {
   public:
     explicit MomentSums(double centre) : centre_(centre) {}

@@ -251,7 +251,7 @@ TEST_CASE("clipped statistics agree with the plain definition, incl. the far-lis
 }
 
 TEST_CASE("clipped statistics: first moments and range from the caller give the same bits") {
-    // What subtract.cpp's scan passes: sums about the first good value, and the extremes.
+    // What inputs.cpp's scan passes: sums about the first good value, and the extremes.
     auto with_sums = [](const std::vector<double>& values, const std::vector<std::uint8_t>& bad,
                         bool pass_range) {
         std::size_t first = 0;

@@ -90,3 +90,19 @@ def test_only_the_api_layer_calls_the_core_subtraction():
     callers = sorted(name for name, path in _modules().items()
                      if "_core.subtract(" in path.read_text())
     assert callers == ["zogy._subtract_core"]
+
+
+def _imports_core(path: Path) -> bool:
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            if node.module == "_core" or any(a.name == "_core" for a in node.names):
+                return True
+    return False
+
+
+def test_presentation_goes_through_the_public_api():
+    presentation = ("zogy.study", "zogy.batch", "zogy.io", "zogy.plot", "zogy.cli", "zogy._cli")
+    offenders = sorted(name for name, path in _modules().items()
+                       if name.startswith(presentation) and _imports_core(path))
+    assert offenders == []
+    assert _imports_core(PACKAGE / "api.py")  # the check can see an import of the core

@@ -46,6 +46,10 @@ def subtract(
 
 PEAK_PLANES: int
 MAX_SIDE: int
+MASK_SCIENCE_BAD: int
+MASK_REFERENCE_BAD: int
+MASK_EDGE: int
+MASK_NEAR_BAD: int
 def padded_image(
     image: npt.NDArray[np.float64],
     variance: npt.NDArray[np.float64] | None,

@@ -1,18 +1,17 @@
 """The one call into the C++ subtraction, shared by :func:`zogy.subtract` and every cell of
-:func:`zogy.subtract_grid`: the options both validate alike, and ``_core.subtract`` with them."""
+:func:`zogy.subtract_grid`: the options they hand over, and ``_core.subtract`` with them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from . import _core
-from . import _validate as v
-from .results import FFT_SIZE_RULES, PADDING_MODES
 
 
 @dataclass(frozen=True)
 class CoreOptions:
-    """The validated options of one subtraction that every cell of a grid shares."""
+    """The options of one subtraction that every cell of a grid shares, validated by the entry
+    point (each in the order it documents its checks)."""
 
     seed: int
     padding: str
@@ -23,21 +22,9 @@ class CoreOptions:
     exact_variance: bool
 
 
-def core_options(*, seed, padding, fft_size, flux_scales, kernel_guard, blank_near_bad,
-                 exact_variance) -> CoreOptions:
-    """Check the user's options (errors name the argument) and normalise them."""
-    seed = v.seed_value(seed)
-    padding = v.choice(padding, PADDING_MODES, "padding")
-    fft_size = v.choice(fft_size, FFT_SIZE_RULES, "fft_size")
-    flux_scales = v.positive_pair(flux_scales, "flux_scales")
-    v.flags(kernel_guard=kernel_guard, exact_variance=exact_variance,
-            blank_near_bad=blank_near_bad)
-    return CoreOptions(seed, padding, fft_size, flux_scales, bool(kernel_guard),
-                       bool(blank_near_bad), bool(exact_variance))
-
-
-def run(science, reference, science_psf, reference_psf, *, variances, masks,
-        options: CoreOptions, border, threads: int, cell=None, summaries=(None, None)) -> dict:
+def run_core(science, reference, science_psf, reference_psf, *, variances, masks,
+             options: CoreOptions, border, threads: int, cell=None,
+             summaries=(None, None)) -> dict:  # fmt: skip
     """``_core.subtract`` on validated float64 arrays: the dict of outputs it returns.
 
     ``variances``, ``masks``, ``summaries``: (science, reference) pairs, None where absent;

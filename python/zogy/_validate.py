@@ -40,8 +40,6 @@ def float_array(value, name: str, ndim: int = 2, allow_empty: bool = False) -> n
     return np.ascontiguousarray(array, dtype=np.float64)
 
 
-
-
 def check_memory(science, reference) -> None:
     """Refuse, before converting anything, a pair whose subtraction cannot fit in memory."""
     import os

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
-from . import _subtract_core as core
 from . import _validate as v
+from ._subtract_core import CoreOptions, run_core
 from .results import (  # noqa: F401  (the vocabulary, also reachable as zogy.api.*)
     FFT_SIZE_RULES,
     MASK_EDGE,
@@ -123,15 +123,19 @@ def subtract(
     )
     psf_n = v.float_array(science_psf, "science_psf")
     psf_r = v.float_array(reference_psf, "reference_psf")
-    options = core.core_options(
-        seed=seed, padding=padding, fft_size=fft_size, flux_scales=flux_scales,
-        kernel_guard=kernel_guard, blank_near_bad=blank_near_bad, exact_variance=exact_variance,
-    )  # fmt: skip
+    seed = v.seed_value(seed)
+    padding = v.choice(padding, PADDING_MODES, "padding")
+    fft_size = v.choice(fft_size, FFT_SIZE_RULES, "fft_size")
     border = v.border_pair(border)
+    flux_scales = v.positive_pair(flux_scales, "flux_scales")
     threads = v.thread_count(threads)
+    v.flags(kernel_guard=kernel_guard, exact_variance=exact_variance,
+            blank_near_bad=blank_near_bad)
     edge_width = v.non_negative_int(edge_width, "edge_width")
+    options = CoreOptions(seed, padding, fft_size, flux_scales, bool(kernel_guard),
+                          bool(blank_near_bad), bool(exact_variance))
 
-    out = core.run(n, r, psf_n, psf_r, variances=(var_n, var_r), masks=(mask_n, mask_r),
+    out = run_core(n, r, psf_n, psf_r, variances=(var_n, var_r), masks=(mask_n, mask_r),
                    options=options, border=border, threads=threads)
     sci, ref = out["science"], out["reference"]
     flag_edge(out["mask"], edge_width)
@@ -149,10 +153,10 @@ def subtract(
         padded_shape=tuple(out["padded_shape"]),
         border=tuple(out["border"]),
         keys=(sci["digest"], ref["digest"]),
-        seed=options.seed,
+        seed=seed,
         noise_weights=(sci["noise_weight"], ref["noise_weight"]),
         fill_means=(sci["fill_mean"], ref["fill_mean"]),
-        padding=options.padding,
+        padding=padding,
         score_normalisation=out["score_normalisation"],
         grow_radius=tuple(out["grow_radius"]),
     )

@@ -11,8 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__, _cli_batch, _cli_simulate, _cli_subtract, _progress, study
-from .study import tables
+from . import __version__, _cli_batch, _cli_simulate, _cli_subtract, _progress
 
 _STUDIES = ("repeat", "reverse", "padding")
 #: Default count for --seeds per study: repeat runs, reverse pairs, padding seeds per option.
@@ -128,7 +127,7 @@ def _user_pair(args):
         raise ValueError("--science, --reference, --science-psf and --reference-psf go together")
     import numpy as np
 
-    from . import io
+    from . import io, study
 
     x, y = (), ()
     if args.sources is not None:
@@ -164,6 +163,10 @@ def _user_pair(args):
 
 
 def _run_study(args) -> int:
+    # The study package (and through it simulate and metric) loads only for the commands
+    # that use it.
+    from .study import tables
+
     try:
         user = _user_pair(args)
     except ValueError as exc:
@@ -182,6 +185,9 @@ def _run_study(args) -> int:
 
 def _study_result(args, user):
     """Run the chosen study and print its table; returns the result."""
+    from . import study
+    from .study import tables
+
     progress = _progress.wanted(args.progress)
     seeds = _DEFAULT_SEEDS[args.study] if args.seeds is None else args.seeds
     common = {"out": args.out, "progress": progress, "radius": args.radius, "figures": args.figures}
@@ -266,6 +272,9 @@ def _add_study_parser(sub) -> None:
 
 
 def _demo(args) -> int:
+    from . import study
+    from .study import tables
+
     if args.runs < 2 or args.pairs < 1:
         print("zogy demo: error: --runs must be >= 2 and --pairs >= 1", file=sys.stderr)
         return 2

@@ -42,13 +42,15 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import _core
-from . import _subtract_core as core
 from . import _validate as v
 from ._progress import Progress
+from ._subtract_core import CoreOptions, run_core
 from .results import (
+    FFT_SIZE_RULES,
     MASK_NEAR_BAD,
     MASK_REFERENCE_BAD,
     MASK_SCIENCE_BAD,
+    PADDING_MODES,
     GridCell,
     GridResult,
     flag_edge,
@@ -315,12 +317,15 @@ def subtract_grid(
         science, reference, science_variance, reference_variance, science_mask, reference_mask
     )
     shape = n.shape
-    options = core.core_options(
-        seed=seed, padding=padding, fft_size=fft_size, flux_scales=flux_scales,
-        kernel_guard=kernel_guard, blank_near_bad=blank_near_bad, exact_variance=exact_variance,
-    )  # fmt: skip
+    seed = v.seed_value(seed)
+    padding = v.choice(padding, PADDING_MODES, "padding")
+    fft_size = v.choice(fft_size, FFT_SIZE_RULES, "fft_size")
+    flux_scales = v.positive_pair(flux_scales, "flux_scales")
     threads = v.thread_count(threads)
-    v.flags(progress=progress)
+    v.flags(kernel_guard=kernel_guard, blank_near_bad=blank_near_bad,
+            exact_variance=exact_variance, progress=progress)
+    options = CoreOptions(seed, padding, fft_size, flux_scales, bool(kernel_guard),
+                          bool(blank_near_bad), bool(exact_variance))
     edge_width = v.non_negative_int(edge_width, "edge_width")
     user_border = None if border is None else v.border_pair(border)
     user_inner = None if grid_inner_size is None else v.int_pair(grid_inner_size,
@@ -427,10 +432,10 @@ def subtract_grid(
         blend=blend,
         seam=seam,
         keys=(sci["digest"], ref["digest"]),
-        seed=options.seed,
+        seed=seed,
         noise_weights=(sci["noise_weight"], ref["noise_weight"]),
         fill_means=(sci["fill_mean"], ref["fill_mean"]),
-        padding=options.padding,
+        padding=padding,
     )
 
 
@@ -508,7 +513,7 @@ def _run_cell(ctx: _Context, index, inner, outer, frame, centre, psf_n, psf_r):
         record = GridCell(index, inner, outer, frame, centre, np.full(psf_n.shape, np.nan),
                           math.nan, math.nan, (0, 0), (0, 0), skipped=True)
     else:
-        out = core.run(
+        out = run_core(
             cut_n, cut_r, psf_n, psf_r, variances=(_cut(ctx.var_n, outer), _cut(ctx.var_r, outer)),
             masks=(cut_mask_n, cut_mask_r), options=ctx.options, border=(frame[0], frame[2]),
             threads=ctx.threads, cell=frame, summaries=ctx.summaries,

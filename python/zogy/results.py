@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import rng
+from . import _core, rng
 
 __all__ = [
     "FFT_SIZE_RULES",
@@ -25,30 +25,16 @@ __all__ = [
 PADDING_MODES = ("noise", "zero", "constant")
 FFT_SIZE_RULES = ("smooth", "pow2")
 
-#: Bits of :attr:`ZogyResult.mask`.
-MASK_SCIENCE_BAD = 1
-MASK_REFERENCE_BAD = 2
-MASK_EDGE = 4
-MASK_NEAR_BAD = 8
+#: Bits of :attr:`ZogyResult.mask` (defined once, in the core's subtract.hpp).
+MASK_SCIENCE_BAD = _core.MASK_SCIENCE_BAD
+MASK_REFERENCE_BAD = _core.MASK_REFERENCE_BAD
+MASK_EDGE = _core.MASK_EDGE  # set here, by flag_edge
+MASK_NEAR_BAD = _core.MASK_NEAR_BAD
 
 
-@dataclass(frozen=True)
-class _Outputs:
-    """What every subtraction result holds: the output planes and the padding record."""
-
-    difference: np.ndarray
-    difference_variance: np.ndarray
-    score: np.ndarray
-    score_variance: np.ndarray
-    scorr: np.ndarray
-    flux: np.ndarray
-    flux_err: np.ndarray
-    mask: np.ndarray
-    keys: tuple[int, int]
-    seed: int
-    noise_weights: tuple[float, float]
-    fill_means: tuple[float, float]
-    padding: str
+class _PaddingKeys:
+    """The padding-key rule of a result holding ``seed`` and the two digests ``keys``. A mixin
+    without fields: each result class keeps its own documented field order."""
 
     def padding_key(self, image: str = "science") -> int:
         """Philox key (numpy convention) of the padding of ``"science"`` or ``"reference"``:
@@ -58,7 +44,7 @@ class _Outputs:
 
 
 @dataclass(frozen=True)
-class ZogyResult(_Outputs):
+class ZogyResult(_PaddingKeys):
     """Outputs of :func:`subtract`, cropped to the input shape.
 
     Attributes
@@ -107,10 +93,23 @@ class ZogyResult(_Outputs):
         F_S, so that ``flux = score / score_normalisation``.
     """
 
+    difference: np.ndarray
+    difference_variance: np.ndarray
     psf: np.ndarray
     flux_zero_point: float
+    score: np.ndarray
+    score_variance: np.ndarray
+    scorr: np.ndarray
+    flux: np.ndarray
+    flux_err: np.ndarray
+    mask: np.ndarray
     padded_shape: tuple[int, int]
     border: tuple[int, int]
+    keys: tuple[int, int]
+    seed: int
+    noise_weights: tuple[float, float]
+    fill_means: tuple[float, float]
+    padding: str
     score_normalisation: float
     grow_radius: tuple[int, int]
 
@@ -171,7 +170,7 @@ class GridCell:
 
 
 @dataclass(frozen=True)
-class GridResult(_Outputs):
+class GridResult(_PaddingKeys):
     """Outputs of :func:`subtract_grid`, stitched from the cells.
 
     The array attributes mean what they mean in :class:`zogy.ZogyResult`; inside each inner
@@ -207,9 +206,22 @@ class GridResult(_Outputs):
     padding : str
     """
 
+    difference: np.ndarray
+    difference_variance: np.ndarray
+    score: np.ndarray
+    score_variance: np.ndarray
+    scorr: np.ndarray
+    flux: np.ndarray
+    flux_err: np.ndarray
+    mask: np.ndarray
     cells: list
     grid_shape: tuple[int, int]
     border: tuple[int, int]
     grid_inner_size: tuple[int, int]
     blend: tuple[int, int]
     seam: tuple[float, float]
+    keys: tuple[int, int]
+    seed: int
+    noise_weights: tuple[float, float]
+    fill_means: tuple[float, float]
+    padding: str

@@ -54,8 +54,7 @@ void bind_rng(py::module_& m) {
     m.def(
         "time_fft_floor",
         [](std::size_t rows, std::size_t cols, int threads, int repeats) {
-            constexpr std::size_t kMaxSide = std::size_t{1} << 20;
-            if (rows < 1 || cols < 1 || rows > kMaxSide || cols > kMaxSide) {
+            if (rows < 1 || cols < 1 || rows > padding::kMaxSide || cols > padding::kMaxSide) {
                 throw InvalidArgument("rows, cols: must be in 1 .. 2^20");
             }
             if (threads < 1) throw InvalidArgument("threads: must be >= 1");

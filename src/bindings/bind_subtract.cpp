@@ -170,6 +170,10 @@ void bind_subtract(py::module_& m) {
     // The Python layer's early memory check (before any conversion) counts these planes.
     m.attr("PEAK_PLANES") = geometry::kPeakPlanes;
     m.attr("MAX_SIDE") = padding::kMaxSide;  // the padded grid's largest side
+    m.attr("MASK_SCIENCE_BAD") = static_cast<int>(kScienceBad);
+    m.attr("MASK_REFERENCE_BAD") = static_cast<int>(kReferenceBad);
+    m.attr("MASK_EDGE") = static_cast<int>(kEdge);
+    m.attr("MASK_NEAR_BAD") = static_cast<int>(kNearBad);
     m.def(
         "padded_image",
         [](const DoubleArray& image, const std::optional<DoubleArray>& variance,

@@ -1,10 +1,8 @@
 #include "difference.hpp"
 
-#include <type_traits>
 #include <utility>
 #include <vector>
 
-#include "kernel_grid.hpp"
 #include "parallel.hpp"
 #include "rng.hpp"
 
@@ -61,8 +59,7 @@ void frequency_rows(const inputs::PreparedPair& prepared, const kernels::Model& 
                                                 planes[0]->spectrum() + ky * half,
                                                 planes[1]->spectrum() + ky * half);
     };
-    const std::vector<fft::Plan::Box> psf_boxes = {kernel_grid::psf_box(*prepared[0]),
-                                                   kernel_grid::psf_box(*prepared[1])};
+    const std::vector<fft::Plan::Box> psf_boxes = {prepared[0]->psf_box(), prepared[1]->psf_box()};
     const bool streamed = plan.forward_boxes_by_class(
         psf_boxes, threads,
         [&](std::size_t q, std::size_t p, const std::vector<const Complex*>& psf) {
@@ -72,7 +69,7 @@ void frequency_rows(const inputs::PreparedPair& prepared, const kernels::Model& 
         });
     if (streamed) return;
     std::array<fft::Plane, 2> psf = {pool.take(), pool.take()};  // no divisor to prune by
-    kernel_grid::psf_spectra(*prepared[0], *prepared[1], threads, psf[0], psf[1]);
+    inputs::psf_spectra(*prepared[0], *prepared[1], threads, psf[0], psf[1]);
     for_row_blocks(plan.rows(), threads, [&](std::size_t, std::size_t ky) {
         row(ky, psf[0].spectrum() + ky * half, psf[1].spectrum() + ky * half);
     });

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "errors.hpp"
+#include "parallel.hpp"
 #include "rng.hpp"
 #include "stats.hpp"
 
@@ -250,6 +251,14 @@ void validate_pair(const ImageInput& science, const ImageInput& reference, int t
             std::to_string(science.image.rows) + "x" + std::to_string(science.image.cols) +
             "; resample both onto one pixel grid first");
     require(threads >= 1, "threads: must be >= 1");
+}
+
+void psf_spectra(const Prepared& n, const Prepared& r, int threads, fft::Plane& pn,
+                 fft::Plane& pr) {
+    parallel_for(2, threads, [&](std::size_t i) {
+        const fft::Plan::Box box = (i == 0 ? n : r).psf_box();
+        (i == 0 ? pn : pr).forward_box(box.box, box.cy, box.cx);
+    });
 }
 
 }  // namespace inputs

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "fft.hpp"
 #include "kernels.hpp"
 #include "view.hpp"
 
@@ -48,6 +49,8 @@ struct Prepared {
     ImageSummary summary;
 
     ConstView psf_view() const { return {psf.data(), psf_rows, psf_cols}; }
+    // The stamp as a box for a grid, its centre (h//2, w//2) to go to [0, 0].
+    fft::Plan::Box psf_box() const { return {psf_view(), psf_rows / 2, psf_cols / 2}; }
 };
 
 // The science image (0) and the reference (1), prepared.
@@ -60,6 +63,9 @@ Prepared prepare(const ImageInput& in, const std::string& role,
 
 // Shapes of the pair agree, neither is empty, threads >= 1.
 void validate_pair(const ImageInput& science, const ImageInput& reference, int threads);
+
+// Spectra of both PSF stamps on the grid of pn's and pr's plan, centred at [0, 0].
+void psf_spectra(const Prepared& n, const Prepared& r, int threads, fft::Plane& pn, fft::Plane& pr);
 
 // max / min of the padded variance plane of one image (its given variances and the noise
 // weight that fills the padding and the bad pixels); 1 for a constant plane.

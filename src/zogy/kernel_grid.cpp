@@ -9,18 +9,6 @@
 
 namespace zogy::kernel_grid {
 
-fft::Plan::Box psf_box(const inputs::Prepared& p) {
-    return {p.psf_view(), p.psf_rows / 2, p.psf_cols / 2};
-}
-
-void psf_spectra(const inputs::Prepared& n, const inputs::Prepared& r, int threads, fft::Plane& pn,
-                 fft::Plane& pr) {
-    parallel_for(2, threads, [&](std::size_t i) {
-        const fft::Plan::Box box = psf_box(i == 0 ? n : r);
-        (i == 0 ? pn : pr).forward_box(box.box, box.cy, box.cx);
-    });
-}
-
 void kernels_from_spectra(std::vector<fft::Plane>& planes, const kernels::Model& model,
                           const fft::Plan& plan, int threads) {
     const std::size_t half = plan.spectrum_cols();
@@ -48,7 +36,7 @@ std::vector<fft::Plane> kernels_on_grid(const inputs::Prepared& n, const inputs:
                                         int threads) {
     std::vector<fft::Plane> k;
     for (int i = 0; i < 4; ++i) k.emplace_back(plan);
-    psf_spectra(n, r, threads, k[0], k[1]);
+    inputs::psf_spectra(n, r, threads, k[0], k[1]);
     kernels_from_spectra(k, model, plan, threads);
     return k;
 }
@@ -130,7 +118,7 @@ KernelGrid certified(const inputs::Prepared& n, const inputs::Prepared& r,
                      const kernels::Model& model, const fft::Plan& full, PlanePool& pool,
                      bool guard, double tolerance, const std::array<double, 2>& contrast,
                      int threads) {
-    KernelGrid s;
+    KernelGrid grid;
     // Two stamps wide to start: the kernels' squares are convolved with the variance in
     // tiles about four grids wide (512 for an 84^2 grid, 768 for 168^2), so smaller grids
     // are cheaper, and the certification below, not the start, decides how large one must be.
@@ -142,29 +130,29 @@ KernelGrid certified(const inputs::Prepared& n, const inputs::Prepared& r,
     const bool exact = tolerance <= kVarianceToleranceExact;
     // Unguarded kernels are not compact: no point trying.
     if (guard && fits(padding::smooth_size(2 * rows), padding::smooth_size(2 * cols))) {
-        s.plan = fft::cached_plan(rows, cols);
-        s.kernels = kernels_on_grid(n, r, model, *s.plan, threads);
+        grid.plan = fft::cached_plan(rows, cols);
+        grid.kernels = kernels_on_grid(n, r, model, *grid.plan, threads);
         for (;;) {
-            const std::size_t next_rows = padding::smooth_size(2 * s.plan->rows());
-            const std::size_t next_cols = padding::smooth_size(2 * s.plan->cols());
+            const std::size_t next_rows = padding::smooth_size(2 * grid.plan->rows());
+            const std::size_t next_cols = padding::smooth_size(2 * grid.plan->cols());
             if (!fits(next_rows, next_cols)) break;
             auto next_plan = fft::cached_plan(next_rows, next_cols);
             auto next = kernels_on_grid(n, r, model, *next_plan, threads);
             const double bound =
-                variance_change_bound(s.kernels, *s.plan, next, *next_plan, contrast);
-            if (2.0 * bound <= tolerance) return s;
+                variance_change_bound(grid.kernels, *grid.plan, next, *next_plan, contrast);
+            if (2.0 * bound <= tolerance) return grid;
             // For exact results one doubling is enough: the far tails do not shrink with size.
             if (exact) break;
-            s.plan = std::move(next_plan);
-            s.kernels = std::move(next);
+            grid.plan = std::move(next_plan);
+            grid.kernels = std::move(next);
         }
     }
-    s.plan.reset();
-    s.kernels.clear();
-    for (int i = 0; i < 4; ++i) s.kernels.push_back(pool.take());
-    psf_spectra(n, r, threads, s.kernels[0], s.kernels[1]);
-    kernels_from_spectra(s.kernels, model, full, threads);
-    return s;
+    grid.plan.reset();
+    grid.kernels.clear();
+    for (int i = 0; i < 4; ++i) grid.kernels.push_back(pool.take());
+    inputs::psf_spectra(n, r, threads, grid.kernels[0], grid.kernels[1]);
+    kernels_from_spectra(grid.kernels, model, full, threads);
+    return grid;
 }
 
 }  // namespace zogy::kernel_grid

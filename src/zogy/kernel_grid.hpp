@@ -29,13 +29,6 @@ struct KernelGrid {
 constexpr double kVarianceToleranceExact = 1e-14;
 constexpr double kVarianceToleranceFast = 1e-6;
 
-// A unit-sum stamp as a box for a grid, its centre (h//2, w//2) to go to [0, 0].
-fft::Plan::Box psf_box(const inputs::Prepared& p);
-
-// PSF spectra of both stamps on the grid of pn's and pr's plan, centred at [0, 0].
-void psf_spectra(const inputs::Prepared& n, const inputs::Prepared& r, int threads, fft::Plane& pn,
-                 fft::Plane& pr);
-
 // The four kernels in real space from the PSF spectra P_N, P_R in planes[0] and planes[1];
 // the kernels replace the spectra frequency by frequency, so four planes hold everything (the
 // full grid's budget of live planes depends on it).

@@ -54,7 +54,7 @@ void stamp(const inputs::Prepared& n, const inputs::Prepared& r, const kernels::
     while (2 * rows <= full.rows() && 2 * cols <= full.cols()) {
         const auto plan = fft::cached_plan(rows, cols);
         fft::Plane pn(*plan), pr(*plan);
-        kernel_grid::psf_spectra(n, r, 1, pn, pr);
+        inputs::psf_spectra(n, r, 1, pn, pr);
         psf_d_spectrum(pn, pr, model, *plan, pn);
         pn.inverse();
         if (kernel_grid::tail_fraction(pn, *plan) < kPsfDTail) {
@@ -65,7 +65,7 @@ void stamp(const inputs::Prepared& n, const inputs::Prepared& r, const kernels::
         cols = padding::smooth_size(2 * cols);
     }
     fft::Plane pn = pool.take(), pr = pool.take();
-    kernel_grid::psf_spectra(n, r, 1, pn, pr);
+    inputs::psf_spectra(n, r, 1, pn, pr);
     psf_d_spectrum(pn, pr, model, full, pn);
     pn.inverse();
     crop_psf(pn, full, out);

@@ -1,5 +1,6 @@
-// The whole subtraction: the stages of subtract.cpp in order (inputs, geometry, difference,
-// kernel_grid, variance_planes, output_rows), its options and outputs.
+// The whole subtraction, its options and outputs. subtract.cpp runs it as named stages whose
+// arithmetic lives in inputs, geometry, difference, psf_d, kernel_grid, mask, variance_planes and
+// output_rows (planes handed between stages through plane_pool.hpp).
 #pragma once
 
 #include <array>
@@ -7,7 +8,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <string>
 
 #include "inputs.hpp"
 #include "padding.hpp"
@@ -57,10 +57,10 @@ struct SubtractOutputs {
     std::array<ImageSummary, 2> images;  // science, reference
 };
 
-// Mask bits of the output.
+// Mask bits of the output (the Python layer reads them as `_core.MASK_*`).
 constexpr std::uint8_t kScienceBad = 1;
 constexpr std::uint8_t kReferenceBad = 2;
-// bit 4 is the edge band, set by the Python layer
+constexpr std::uint8_t kEdge = 4;     // the edge band on request, set by the Python layer
 constexpr std::uint8_t kNearBad = 8;  // within the kernel footprint of a bad pixel
 
 // The footprint of a kernel holds all but this fraction of its energy sum(k^2).

@@ -35,7 +35,7 @@ SquaredKernelBox squared_kernel_box(const fft::Plane& small, const fft::Plan& sm
 }  // namespace
 
 std::array<fft::Plane, 2> full_grid(const inputs::PreparedPair& prepared,
-                                    kernel_grid::KernelGrid& grid, const fft::Plan& plan,
+                                    kernel_grid::KernelGrid& full, const fft::Plan& plan,
                                     const padding::Geometry& g, int threads, PlanePool& pool) {
     // The kernels are squared and transformed in place (their planes are used up): with both
     // variance spectra, six independent tasks (the long ones first, so two threads end
@@ -50,14 +50,14 @@ std::array<fft::Plane, 2> full_grid(const inputs::PreparedPair& prepared,
             v[task]->forward();
             return;
         }
-        fft::Plane& k = grid.kernels[task - 2];
+        fft::Plane& k = full.kernels[task - 2];
         for (std::size_t y = 0; y < plan.rows(); ++y) {
             for (std::size_t x = 0; x < plan.cols(); ++x) k.at(y, x) *= k.at(y, x);
         }
         k.forward();
     });
     const std::size_t half = plan.spectrum_cols();
-    const std::vector<fft::Plane>& k = grid.kernels;
+    const std::vector<fft::Plane>& k = full.kernels;
     fft::Complex* vn = v[0]->spectrum();
     fft::Complex* vr = v[1]->spectrum();
     for_row_blocks(plan.rows(), threads, [&](std::size_t, std::size_t ky) {
@@ -65,8 +65,8 @@ std::array<fft::Plane, 2> full_grid(const inputs::PreparedPair& prepared,
         overlap::pair_products(k[0].spectrum() + row, k[1].spectrum() + row, k[2].spectrum() + row,
                                k[3].spectrum() + row, vn + row, vr + row, half);
     });
-    for (auto& plane : grid.kernels) pool.give(std::move(plane));
-    grid.kernels.clear();
+    for (auto& plane : full.kernels) pool.give(std::move(plane));
+    full.kernels.clear();
     std::array<fft::Plane, 2> total = {std::move(*v[0]), std::move(*v[1])};
     parallel_for(2, threads, [&](std::size_t i) { total[i].inverse_unscaled(); });
     return total;

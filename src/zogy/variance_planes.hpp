@@ -19,7 +19,7 @@ namespace zogy::variance_planes {
 // used up (squared and transformed in place) and go back to `pool`; at most six working
 // planes are alive.
 std::array<fft::Plane, 2> full_grid(const inputs::PreparedPair& prepared,
-                                    kernel_grid::KernelGrid& grid, const fft::Plan& plan,
+                                    kernel_grid::KernelGrid& full, const fft::Plan& plan,
                                     const padding::Geometry& g, int threads, PlanePool& pool);
 
 // V_D and V_S from small-grid kernels, whose squares are small boxes: by overlap-save on tiles

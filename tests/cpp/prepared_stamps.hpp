@@ -1,10 +1,11 @@
-// Test helper: a prepared input holding only what the kernel stages read (a unit-sum stamp and
-// its moments).
+// Test helpers: a prepared input holding only what the kernel stages read (a unit-sum stamp
+// and its moments), and a stamp's spectrum by a plain full-plane FFT.
 #pragma once
 
 #include <cmath>
 #include <cstddef>
 
+#include "zogy/fft.hpp"
 #include "zogy/inputs.hpp"
 #include "zogy/kernels.hpp"
 
@@ -27,6 +28,20 @@ inline inputs::Prepared gaussian_input(std::size_t rows, std::size_t cols, doubl
     for (double& v : p.psf) v /= sum;
     p.moments = kernels::psf_moments(p.psf_view());
     return p;
+}
+
+// The stamp placed with its centre at [0, 0] of a zero plane, transformed by a plain FFT.
+inline fft::Plane plain_spectrum(const inputs::Prepared& p, const fft::Plan& plan) {
+    fft::Plane plane(plan);
+    plane.fill_real(0.0);
+    for (std::size_t a = 0; a < p.psf_rows; ++a) {
+        for (std::size_t b = 0; b < p.psf_cols; ++b) {
+            plane.at((a + plan.rows() - p.psf_rows / 2) % plan.rows(),
+                     (b + plan.cols() - p.psf_cols / 2) % plan.cols()) = p.psf[a * p.psf_cols + b];
+        }
+    }
+    plane.forward();
+    return plane;
 }
 
 }  // namespace zogy::testing

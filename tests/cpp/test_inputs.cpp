@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "zogy/errors.hpp"
-#include "zogy/geometry.hpp"
 #include "zogy/inputs.hpp"
 #include "zogy/rng.hpp"
 
@@ -62,7 +61,7 @@ TEST_CASE("inputs::prepare: bad pixels, unit-sum PSF, constant and varying varia
                          doctest::Contains("science_variance: value 0"), InvalidArgument);
 }
 
-TEST_CASE("inputs::validate_pair and geometry: the checks name the argument") {
+TEST_CASE("inputs::validate_pair: the checks name the argument") {
     std::vector<double> a(20 * 20, 1.0), b(20 * 21, 1.0), psf(9, 1.0);
     const ImageInput good{{a.data(), 20, 20}, {}, nullptr, {psf.data(), 3, 3}, 1.0};
     ImageInput other = good;
@@ -71,7 +70,4 @@ TEST_CASE("inputs::validate_pair and geometry: the checks name the argument") {
                          doctest::Contains("reference: shape 20x21"), InvalidArgument);
     CHECK_THROWS_WITH_AS(inputs::validate_pair(good, good, 0), doctest::Contains("threads"),
                          InvalidArgument);
-    // Default border: ten PSF widths, at least the larger stamp.
-    CHECK(geometry::default_border(2.5, 21, 25) == 25);
-    CHECK(geometry::default_border(3.01, 21, 25) == 31);
 }

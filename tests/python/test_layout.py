@@ -106,3 +106,42 @@ def test_presentation_goes_through_the_public_api():
                        if name.startswith(presentation) and _imports_core(path))
     assert offenders == []
     assert _imports_core(PACKAGE / "api.py")  # the check can see an import of the core
+
+
+def test_result_classes_keep_their_documented_field_order():
+    # Positional construction, repr() and dataclasses.astuple() depend on it.
+    import dataclasses
+
+    from zogy import GridResult, ZogyResult
+
+    assert [f.name for f in dataclasses.fields(ZogyResult)] == [
+        "difference", "difference_variance", "psf", "flux_zero_point", "score",
+        "score_variance", "scorr", "flux", "flux_err", "mask", "padded_shape", "border", "keys",
+        "seed", "noise_weights", "fill_means", "padding", "score_normalisation", "grow_radius",
+    ]  # fmt: skip
+    assert [f.name for f in dataclasses.fields(GridResult)] == [
+        "difference", "difference_variance", "score", "score_variance", "scorr", "flux",
+        "flux_err", "mask", "cells", "grid_shape", "border", "grid_inner_size", "blend", "seam",
+        "keys", "seed", "noise_weights", "fill_means", "padding",
+    ]  # fmt: skip
+
+
+def test_mask_bits_come_from_the_core():
+    from zogy import _core, results
+
+    bits = (results.MASK_SCIENCE_BAD, results.MASK_REFERENCE_BAD, results.MASK_EDGE,
+            results.MASK_NEAR_BAD)  # fmt: skip
+    assert bits == (1, 2, 4, 8)  # docs/algorithm.md's "Output mask bits"
+    assert bits == (_core.MASK_SCIENCE_BAD, _core.MASK_REFERENCE_BAD, _core.MASK_EDGE,
+                    _core.MASK_NEAR_BAD)  # fmt: skip
+
+
+def test_no_package_attribute_shadows_a_submodule():
+    # `import zogy.study.padding as m` would bind a function if one had the module's name.
+    import importlib
+
+    for name in _modules():
+        package, _, short = name.rpartition(".")
+        if package.startswith("zogy") and package in _modules():
+            module = importlib.import_module(name)
+            assert getattr(importlib.import_module(package), short) is module, name

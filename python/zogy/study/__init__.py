@@ -33,20 +33,20 @@ Definitions used throughout
 
 Modules
 -------
-One per study (``repeat``, ``reverse``, ``padding``), and what they share: ``pairs`` (the
-pairs and their subtraction), ``measurements`` (the definitions above), ``legacy_padding``
-(the emulated LSST schemes), ``json_safe`` (JSON-safe values), ``report`` (the report
-folder) and ``tables`` (what the command line prints).
+One per study (``repeat_study``, ``reverse_study``, ``padding_study``), and what they
+share: ``pairs`` (the pairs and their subtraction), ``measurements`` (the definitions above),
+``legacy_padding`` (the emulated LSST schemes), ``json_safe`` (JSON-safe values), ``report``
+(the report folder) and ``tables`` (what the command line prints).
 """
 
-# Each study function shadows its module's name in this namespace (zogy.study.repeat is the
-# function, as before the package existed); the modules stay importable by their full names.
+# The study modules are named <study>_study so that zogy.study.repeat (the function, as before
+# the package existed) shadows no module.
 from .legacy_padding import LEGACY_SCHEMES, legacy_subtract
 from .measurements import DEFAULT_TOLERANCE, band_width, distance_from_edge, notebook_lines
-from .padding import PaddingResult, padding, padding_configs  # noqa: F401 - public, not in __all__
+from .padding_study import PaddingResult, padding, padding_configs  # noqa: F401 - public, not in __all__
 from .pairs import ImagePair, default_pair, describe_pair
-from .repeat import RepeatResult, repeat
-from .reverse import SCHEMES, ReverseResult, reverse
+from .repeat_study import RepeatResult, repeat
+from .reverse_study import SCHEMES, ReverseResult, reverse
 
 __all__ = [
     "DEFAULT_TOLERANCE",

@@ -159,7 +159,7 @@ def repeat(
     out : None or path
         Write ``out/<name>/`` (JSON, Markdown summary, figures, ``noise_map.npy``).
     progress : bool
-        Show a tqdm progress bar on stderr.
+        Show a tqdm progress bar on stderr (if tqdm is installed).
     radius : int
         Metric1 cutout radius.
     tolerance : float

@@ -16,13 +16,11 @@ void bind_metric(py::module_& m) {
             ByteArray used(xs.size());
             std::uint8_t* used_data = used.mutable_data();
             metric::Metric1 result;
-            {
-                // No Python object is touched inside.
-                py::gil_scoped_release release;
+            without_gil([&] {
                 result = metric::metric1(view, xs.data(), ys.data(),
                                          static_cast<std::size_t>(xs.size()), radius, sigma,
                                          used_data);
-            }
+            });
             py::dict out;
             out["metric"] = result.metric;
             out["n_pos"] = result.n_pos;

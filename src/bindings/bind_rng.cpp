@@ -16,9 +16,7 @@ void bind_rng(py::module_& m) {
         [](const rng::Key& key, const rng::Counter& counter, std::size_t n) {
             py::array_t<std::uint64_t> out(static_cast<py::ssize_t>(n));
             std::uint64_t* data = out.mutable_data();
-            // No Python object is touched inside.
-            py::gil_scoped_release release;
-            rng::raw_numpy(key, counter, n, data);
+            without_gil([&] { rng::raw_numpy(key, counter, n, data); });
             return out;
         },
         py::arg("key"), py::arg("counter"), py::arg("n"));
@@ -27,12 +25,12 @@ void bind_rng(py::module_& m) {
         [](const rng::Key& key, const rng::Counter& counter, std::size_t n) {
             py::array_t<double> out(static_cast<py::ssize_t>(n));
             double* data = out.mutable_data();
-            // No Python object is touched inside.
-            py::gil_scoped_release release;
-            rng::Counter c = counter;
-            for (std::size_t i = 0; i < n; ++i, c = rng::increment(c)) {
-                data[i] = rng::normal_at(key, c);
-            }
+            without_gil([&] {
+                rng::Counter c = counter;
+                for (std::size_t i = 0; i < n; ++i, c = rng::increment(c)) {
+                    data[i] = rng::normal_at(key, c);
+                }
+            });
             return out;
         },
         py::arg("key"), py::arg("counter"), py::arg("n"));
@@ -58,9 +56,9 @@ void bind_rng(py::module_& m) {
                 throw InvalidArgument("rows, cols: must be in 1 .. 2^20");
             }
             if (threads < 1) throw InvalidArgument("threads: must be >= 1");
-            // No Python object is touched inside.
-            py::gil_scoped_release release;
-            return fft::time_floor(rows, cols, threads, repeats);
+            double seconds = 0.0;
+            without_gil([&] { seconds = fft::time_floor(rows, cols, threads, repeats); });
+            return seconds;
         },
         py::arg("rows"), py::arg("cols"), py::arg("threads"), py::arg("repeats"));
     m.def("pow2_size", &padding::pow2_size, py::arg("n"));

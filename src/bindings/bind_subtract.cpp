@@ -132,11 +132,8 @@ void bind_subtract(py::module_& m) {
             SubtractOutputs out;
             out.psf = mutable_view(psf);
             out.mask = mask.mutable_data();
-            {
-                // No Python object is touched inside: only the views taken above.
-                py::gil_scoped_release release;
-                zogy::subtract(n, r, options, out);
-            }
+            // Only the views taken above are used inside.
+            without_gil([&] { zogy::subtract(n, r, options, out); });
             py::dict d;
             d["difference"] = owned_array(out.difference);
             d["difference_variance"] = owned_array(out.difference_variance);
@@ -188,9 +185,7 @@ void bind_subtract(py::module_& m) {
             DoubleArray out = new_plane(g.rows, g.cols);
             double* data = out.mutable_data();
             ImageSummary s;
-            {
-                // No Python object is touched inside.
-                py::gil_scoped_release release;
+            without_gil([&] {
                 s = summarise(in, "image");
                 std::vector<std::uint8_t> bad(in.image.size());
                 for (std::size_t i = 0; i < bad.size(); ++i) {
@@ -199,7 +194,7 @@ void bind_subtract(py::module_& m) {
                 const padding::Fill fill{fill_mode, s.fill_mean, s.noise_weight,
                                          rng::Key{seed, s.digest}};
                 padding::pad_image(in.image, bad.data(), g, fill, data);
-            }
+            });
             py::dict d = summary_dict(s);
             d["padded"] = out;
             d["border"] = py::make_tuple(g.border_y, g.border_x);
@@ -214,11 +209,7 @@ void bind_subtract(py::module_& m) {
             const DoubleArray psf = new_plane(1, 1);  // unused by summarise()
             const ImageInput in = image_input(image, psf, variance, mask, 1.0, role);
             ImageSummary s;
-            {
-                // No Python object is touched inside.
-                py::gil_scoped_release release;
-                s = summarise(in, role);
-            }
+            without_gil([&] { s = summarise(in, role); });
             return summary_dict(s);
         },
         py::arg("image"), py::arg("variance"), py::arg("mask"), py::arg("role"));

@@ -1,6 +1,7 @@
 #include "fft.hpp"
 
 #include <fftw3.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <chrono>
@@ -316,21 +317,63 @@ Plan::ColumnPlans Plan::column_plans(std::size_t p, std::size_t out_rows) const 
     return plans;
 }
 
-std::shared_ptr<const Plan> cached_plan(std::size_t rows, std::size_t cols) {
+namespace {
+
+// The process-wide plan cache (a memo: see cached_plan in fft.hpp).
+struct PlanCache {
     struct Entry {
         std::size_t rows, cols;
         std::shared_ptr<const Plan> plan;
     };
-    static std::mutex cache_mutex;
-    static std::vector<Entry> cache;  // most recently used last
-    constexpr std::size_t kCapacity = 16;
+    static constexpr std::size_t kCapacity = 16;
+    std::mutex mutex;
+    std::vector<Entry> entries;  // most recently used last
+};
+
+PlanCache& plan_cache() {
+    static PlanCache cache;
+    return cache;
+}
+
+}  // namespace
+
+// fork() copies only the calling thread: a lock another thread held at that moment would stay
+// locked in the child for ever (a Pool forked while threads subtract hung). Every lock a child
+// can reach — the plan cache, the column-plan locks of the cached plans, FFTW's planner — is
+// taken before fork() and released on both sides after it, so the child finds them free and
+// FFTW's planner state whole. Order as everywhere else: cache, then plan, then planner.
+struct ForkHandlers {
+    static void prepare() {
+        PlanCache& cache = plan_cache();
+        cache.mutex.lock();
+        for (const auto& entry : cache.entries) entry.plan->column_plans_mutex_.lock();
+        planner_mutex().lock();
+    }
+    static void release() {
+        PlanCache& cache = plan_cache();
+        planner_mutex().unlock();
+        for (auto it = cache.entries.rbegin(); it != cache.entries.rend(); ++it) {
+            it->plan->column_plans_mutex_.unlock();
+        }
+        cache.mutex.unlock();
+    }
+};
+
+namespace {
+[[maybe_unused]] const int kForkHandlersRegistered =
+    pthread_atfork(&ForkHandlers::prepare, &ForkHandlers::release, &ForkHandlers::release);
+}  // namespace
+
+std::shared_ptr<const Plan> cached_plan(std::size_t rows, std::size_t cols) {
+    PlanCache& cache = plan_cache();
     {
-        std::lock_guard<std::mutex> lock(cache_mutex);
-        for (auto it = cache.begin(); it != cache.end(); ++it) {
+        std::lock_guard<std::mutex> lock(cache.mutex);
+        auto& entries = cache.entries;
+        for (auto it = entries.begin(); it != entries.end(); ++it) {
             if (it->rows == rows && it->cols == cols) {
-                Entry hit = *it;
-                cache.erase(it);
-                cache.push_back(hit);
+                PlanCache::Entry hit = *it;
+                entries.erase(it);
+                entries.push_back(hit);
                 return hit.plan;
             }
         }
@@ -338,9 +381,9 @@ std::shared_ptr<const Plan> cached_plan(std::size_t rows, std::size_t cols) {
     // Planned outside the cache lock (the planner has its own); two threads missing at once
     // both plan, identically, and one entry is kept.
     auto plan = std::make_shared<const Plan>(rows, cols);
-    std::lock_guard<std::mutex> lock(cache_mutex);
-    cache.push_back({rows, cols, plan});
-    if (cache.size() > kCapacity) cache.erase(cache.begin());
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    cache.entries.push_back({rows, cols, plan});
+    if (cache.entries.size() > PlanCache::kCapacity) cache.entries.erase(cache.entries.begin());
     return plan;
 }
 

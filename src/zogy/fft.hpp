@@ -98,6 +98,7 @@ class Plan {
     // Entries are FFTW_ESTIMATE plans, a function of (shape, p) alone, so the memo cannot
     // change any result; they live as long as the Plan.
     mutable std::mutex column_plans_mutex_;
+    friend struct ForkHandlers;  // holds the lock across fork() (fft.cpp)
     mutable std::map<std::pair<std::size_t, std::size_t>, ColumnPlans> column_plans_;
 };
 

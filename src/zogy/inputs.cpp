@@ -7,6 +7,7 @@
 #include <string>
 
 #include "errors.hpp"
+#include "fp_env.hpp"
 #include "parallel.hpp"
 #include "rng.hpp"
 #include "stats.hpp"
@@ -264,6 +265,7 @@ void psf_spectra(const Prepared& n, const Prepared& r, int threads, fft::Plane& 
 }  // namespace inputs
 
 ImageSummary summarise(const ImageInput& image, const std::string& role) {
+    const IeeeDefaultEnvironment environment;
     require(image.image.rows > 0 && image.image.cols > 0, role + ": the image is empty");
     inputs::Prepared p;
     inputs::ScanSums sums;

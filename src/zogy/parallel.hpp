@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "fp_env.hpp"
+
 namespace zogy {
 
 inline void parallel_for(std::size_t n_tasks, int threads,
@@ -37,7 +39,13 @@ inline void parallel_for(std::size_t n_tasks, int threads,
     };
     std::vector<std::thread> pool;
     try {
-        for (std::size_t w = 1; w < n_workers; ++w) pool.emplace_back(worker);
+        for (std::size_t w = 1; w < n_workers; ++w) {
+            pool.emplace_back([&] {
+                // A new thread's floating-point environment is not the caller's business.
+                const IeeeDefaultEnvironment environment;
+                worker();
+            });
+        }
     } catch (const std::system_error&) {
         // No more threads to be had (e.g. a process limit): the workers already started and
         // this thread share the tasks; results do not depend on how many there are.

@@ -13,6 +13,7 @@
 #include "difference.hpp"
 #include "errors.hpp"
 #include "fft.hpp"
+#include "fp_env.hpp"
 #include "geometry.hpp"
 #include "kernel_grid.hpp"
 #include "kernels.hpp"
@@ -301,6 +302,7 @@ class Subtraction {
 
 void subtract(const ImageInput& science, const ImageInput& reference,
               const SubtractOptions& options, SubtractOutputs& out) {
+    const IeeeDefaultEnvironment environment;
     Subtraction(science, reference, options, out).run();
 }
 

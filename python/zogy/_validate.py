@@ -13,6 +13,16 @@ SEED_LIMIT = 2**64
 MAX_SIDE = _core.MAX_SIDE  # the padded grid's largest side (src/zogy/padding.hpp)
 
 
+def as_array(value, name: str) -> np.ndarray:
+    """np.asarray(value), with a ragged nested sequence refused by name (numpy's own message
+    names no argument)."""
+    try:
+        return np.asarray(value)
+    except ValueError as exc:
+        raise InvalidArgument(f"{name}: not a rectangular array ({exc}); give rows of equal "
+                              "length") from None
+
+
 def float_array(value, name: str, ndim: int = 2, allow_empty: bool = False) -> np.ndarray:
     """C-contiguous native float64 view or copy of ``value``; the input is never written.
 
@@ -23,7 +33,7 @@ def float_array(value, name: str, ndim: int = 2, allow_empty: bool = False) -> n
         # np.asarray would drop the mask silently and treat masked pixels as data.
         raise TypeError(f"{name}: a numpy masked array; pass its .data and give the mask as "
                         "the *_mask argument")
-    array = np.asarray(value)
+    array = as_array(value, name)
     if array.size == 0 and allow_empty:
         array = array.astype(np.float64)  # an empty list arrives as float64 or object
     kind = array.dtype.kind
@@ -44,9 +54,12 @@ def check_memory(science, reference) -> None:
     """Refuse, before converting anything, a pair whose subtraction cannot fit in memory."""
     import os
 
-    shape = np.shape(science)
-    if len(shape) != 2 or np.shape(reference) != shape:
-        return  # the shape checks that follow give the precise message
+    try:
+        shape = np.shape(science)
+        if len(shape) != 2 or np.shape(reference) != shape:
+            return  # the shape checks that follow give the precise message
+    except ValueError:
+        return  # a ragged sequence: the conversion that follows names it
     # The core's peak in padded planes, counted here on the inner shape: a lower bound, checked
     # before any conversion (the core checks the padded grid itself).
     needed = shape[0] * shape[1] * 8 * _core.PEAK_PLANES
@@ -66,7 +79,7 @@ def variance_plane(value, shape: tuple[int, int], name: str) -> np.ndarray | Non
     """None, or a full variance plane from a scalar or an array of ``shape``."""
     if value is None:
         return None
-    if np.ndim(value) == 0:
+    if as_array(value, name).ndim == 0:
         if isinstance(value, (bool, np.bool_, str, bytes)) or not isinstance(
             value, (numbers.Real, np.number)
         ) or isinstance(value, (complex, np.complexfloating)):
@@ -86,7 +99,7 @@ def mask_plane(value, shape: tuple[int, int], name: str) -> np.ndarray | None:
     """None, or a uint8 plane (1 = bad) from any boolean or integer mask of ``shape``."""
     if value is None:
         return None
-    mask = np.asarray(value)
+    mask = as_array(value, name)
     if mask.dtype.kind not in "biu":
         raise TypeError(f"{name}: masks must be boolean or integer, got {mask.dtype}")
     if mask.shape != shape:
@@ -229,3 +242,16 @@ def flags(**values) -> None:
     for name, value in values.items():
         if not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"{name}: must be True or False, got {value!r}")
+
+
+def length(value, name: str) -> int:
+    """A count of values to make: an integer >= 0 that an array can hold (8-byte items)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: must be an integer, got {type(value).__name__}")
+    value = int(value)
+    if value < 0:
+        raise InvalidArgument(f"{name}: {value} must be >= 0")
+    if value > np.iinfo(np.intp).max // 8:
+        raise InvalidArgument(f"{name}: {value} values cannot be held in one array; draw "
+                              "them in pieces")
+    return value

@@ -105,6 +105,7 @@ def subtract(
         (:class:`zogy.InvalidArgument`) shapes, values or options that cannot be used; the
         message names the argument.
     """
+    v.flags(grid=grid)  # before it is used: "no" or 1 would count as True
     if grid:
         from .grid import subtract_grid
 

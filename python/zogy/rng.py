@@ -29,7 +29,7 @@ def _words(value: int, count: int, name: str) -> list[int]:
 
 def raw(key: int, counter: int, n: int) -> np.ndarray:
     """First ``n`` raw 64-bit outputs of Philox4x64-10 with numpy's key/counter convention."""
-    return _core.raw(_words(key, 2, "key"), _words(counter, 4, "counter"), int(n))
+    return _core.raw(_words(key, 2, "key"), _words(counter, 4, "counter"), v.length(n, "n"))
 
 
 def normal(key: int, counter: int, n: int) -> np.ndarray:
@@ -38,7 +38,7 @@ def normal(key: int, counter: int, n: int) -> np.ndarray:
     Box-Muller on the block's first two words, with log and cos built from + - * / sqrt, so
     the bits are the same on every IEEE-754 machine.
     """
-    return _core.normal(_words(key, 2, "key"), _words(counter, 4, "counter"), int(n))
+    return _core.normal(_words(key, 2, "key"), _words(counter, 4, "counter"), v.length(n, "n"))
 
 
 def pixel_counter(y: int, x: int) -> int:

@@ -85,6 +85,12 @@ CASES = [
     ("seed float", "seed", lambda: 1.5, TypeError),
     ("threads zero", "threads", lambda: 0, INVALID),
     ("edge width negative", "edge_width", lambda: -1, INVALID),
+    ("grid a string", "grid", lambda: "no", TypeError),  # used to run the grid mode
+    ("grid an integer", "grid", lambda: 1, TypeError),
+    ("ragged image", "science", lambda: [[1.0, 2.0], [3.0]], INVALID),  # numpy's words only
+    ("ragged PSF", "reference_psf", lambda: [[0.1, 0.2, 0.1], [0.2, 0.4]], INVALID),
+    ("ragged variance", "science_variance", lambda: [[1.0] * 50] * 39 + [[1.0]], INVALID),
+    ("ragged mask", "science_mask", lambda: [[0] * 50] * 39 + [[0]], INVALID),
 ]
 
 
@@ -180,3 +186,14 @@ def test_psf_whose_sum_nearly_cancels_is_named(good, centre):
     psf[0, 0] = 1e-12 - centre
     with pytest.raises(zogy.InvalidArgument, match="^science_psf: .*nearly cancel"):
         _call(good, science_psf=psf)
+
+
+@pytest.mark.parametrize(("n", "error"), [(2.5, TypeError), ("3", TypeError), (True, TypeError),
+                                          (-1, INVALID), (2**63, INVALID)])  # fmt: skip
+def test_rng_lengths_are_checked(n, error):
+    # 2.5 and "3" were taken as 2 and 3; 2**63 gave numpy's "negative dimensions".
+    for draw in (zogy.rng.raw, zogy.rng.normal):
+        with pytest.raises(Exception) as info:
+            draw(1, 0, n)
+        assert info.type is error, f"{info.type.__name__}: {info.value}"
+        assert str(info.value).startswith("n:")

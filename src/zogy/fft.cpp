@@ -17,9 +17,11 @@ namespace zogy::fft {
 
 namespace {
 
-// FFTW's planner is process-wide state; this lock is the one place that touches it.
+// FFTW's planner is process-wide state; this lock is the one place that touches it. Never
+// destroyed (nor is the plan cache): threads still inside a call when the process exits
+// (Python's daemon threads) would otherwise meet destroyed locks and plans.
 std::mutex& planner_mutex() {
-    static std::mutex mutex;
+    static std::mutex& mutex = *new std::mutex;
     return mutex;
 }
 
@@ -331,7 +333,7 @@ struct PlanCache {
 };
 
 PlanCache& plan_cache() {
-    static PlanCache cache;
+    static PlanCache& cache = *new PlanCache;  // never destroyed: see planner_mutex()
     return cache;
 }
 

@@ -78,14 +78,14 @@ void frequency_rows(const inputs::PreparedPair& prepared, const kernels::Model& 
 
 }  // namespace
 
-void transform_images(const ImagePair& images, const inputs::PreparedPair& prepared,
-                      const padding::Geometry& g, padding::FillMode fill, std::uint64_t seed,
-                      int threads, const PlanePair& planes) {
+void transform_images(const inputs::PreparedPair& prepared, const padding::Geometry& g,
+                      padding::FillMode fill, std::uint64_t seed, int threads,
+                      const PlanePair& planes) {
     parallel_for(2, threads, [&](std::size_t side) {
         const inputs::Prepared& p = *prepared[side];
         const padding::Fill values{fill, p.summary.fill_mean, p.summary.noise_weight,
                                    rng::Key{seed, p.summary.digest}};
-        padding::pad_image(images[side]->image, p.bad.data(), g, values, planes[side]->real(),
+        padding::pad_image(p.image_view, p.bad.data(), g, values, planes[side]->real(),
                            planes[side]->stride());
         planes[side]->forward();
     });

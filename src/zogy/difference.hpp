@@ -23,14 +23,13 @@ struct FrequencySums {
     std::size_t guarded = 0;              // frequencies where the kernel guard acted
 };
 
-using ImagePair = std::array<const ImageInput*, 2>;
 using PlanePair = std::array<fft::Plane*, 2>;
 
-// Each image padded (counter-based fill keyed by its own digest and `seed`) into its plane and
-// transformed forward: N_hat, R_hat.
-void transform_images(const ImagePair& images, const inputs::PreparedPair& prepared,
-                      const padding::Geometry& g, padding::FillMode fill, std::uint64_t seed,
-                      int threads, const PlanePair& planes);
+// Each prepared image padded (counter-based fill keyed by its own digest and `seed`) into its
+// plane and transformed forward: N_hat, R_hat.
+void transform_images(const inputs::PreparedPair& prepared, const padding::Geometry& g,
+                      padding::FillMode fill, std::uint64_t seed, int threads,
+                      const PlanePair& planes);
 
 // N_hat, R_hat in `planes` become D_hat = k_N N_hat - k_R R_hat and S_hat = kappa_N N_hat -
 // kappa_R R_hat. The PSF spectra come a class of rows at a time (no plane of their own; two

@@ -10,6 +10,7 @@
 #include "fp_env.hpp"
 #include "parallel.hpp"
 #include "rng.hpp"
+#include "scaling.hpp"
 #include "stats.hpp"
 
 namespace zogy {
@@ -183,11 +184,12 @@ bool variance_is_constant(const ImageInput& in, const Prepared& p) {
     return true;
 }
 
-}  // namespace
-
-Prepared prepare(const ImageInput& in, const std::string& role,
-                 const std::optional<ImageSummary>& given) {
+// prepare() on an input as the later stages will use it (scaled or not).
+Prepared prepare_as_is(const ImageInput& in, const std::string& role,
+                       const std::optional<ImageSummary>& given) {
     Prepared p;
+    p.image_view = in.image;
+    p.flux_scale = in.flux_scale;
     check_psf(in, role);
     require(std::isfinite(in.flux_scale) && in.flux_scale > 0.0,
             "flux_scales: the " + role + " flux scale must be finite and > 0");
@@ -225,15 +227,46 @@ Prepared prepare(const ImageInput& in, const std::string& role,
         measure(in, role, sums, p);
     }
     // Values near the double range overflow the statistics; say so instead of returning NaNs.
-    require(std::isfinite(p.summary.noise_weight) && std::isfinite(p.summary.fill_mean),
-            role +
-                ": pixel or variance values overflow double precision statistics (|x| up "
-                "to ~1e150 is safe); rescale the image and its variance");
+    if (!std::isfinite(p.summary.noise_weight) || !std::isfinite(p.summary.fill_mean)) {
+        throw NumericalError(role +
+                             ": pixel or variance values overflow double precision statistics "
+                             "even with the noise scaled to ~1 (values beyond ~1e150 times the "
+                             "noise); clip or rescale them");
+    }
     p.variance_view = in.variance;
     // A measured constant plane's weight is its value (measure()).
     p.constant_variance =
         given ? variance_is_constant(in, p) : in.variance.data == nullptr || sums.variance_constant;
     return p;
+}
+
+ImageSummary in_units_of(ImageSummary s, int k) {
+    s.noise_weight = std::ldexp(s.noise_weight, 2 * k);
+    s.fill_mean = std::ldexp(s.fill_mean, k);
+    return s;
+}
+
+}  // namespace
+
+Prepared prepare(const ImageInput& in, const std::string& role,
+                 const std::optional<ImageSummary>& given) {
+    const int k =
+        given ? scaling::exponent_for_variance(given->noise_weight) : scaling::exponent(in);
+    if (k == 0) return prepare_as_is(in, role, given);
+    auto scaled = std::make_shared<scaling::Scaled>(scaling::scaled(in, k, role));
+    Prepared p =
+        prepare_as_is(scaled->input, role,
+                      given ? std::optional<ImageSummary>(in_units_of(*given, k)) : std::nullopt);
+    // The padding noise is keyed by the input's own bits, as without scaling.
+    if (!given) p.summary.digest = rng::digest(in.image, in.variance);
+    p.exponent = k;
+    p.scaled = std::move(scaled);
+    own_units(p, role);  // before any of the work: a result must be able to report it
+    return p;
+}
+
+ImageSummary own_units(const Prepared& p, const std::string& role) {
+    return scaling::unscaled(p.summary, p.exponent, role);
 }
 
 double variance_contrast(const Prepared& p) {
@@ -267,11 +300,16 @@ void psf_spectra(const Prepared& n, const Prepared& r, int threads, fft::Plane& 
 ImageSummary summarise(const ImageInput& image, const std::string& role) {
     const IeeeDefaultEnvironment environment;
     require(image.image.rows > 0 && image.image.cols > 0, role + ": the image is empty");
+    const int k = scaling::exponent(image);
+    std::optional<scaling::Scaled> scaled;
+    if (k != 0) scaled = scaling::scaled(image, k, role);
+    const ImageInput& in = scaled ? scaled->input : image;
     inputs::Prepared p;
     inputs::ScanSums sums;
-    inputs::scan<true>(image, role, p, sums);
-    inputs::measure(image, role, sums, p);
-    return p.summary;
+    inputs::scan<true>(in, role, p, sums);
+    inputs::measure(in, role, sums, p);
+    if (k != 0) p.summary.digest = rng::digest(image.image, image.variance);
+    return scaling::unscaled(p.summary, k, role);
 }
 
 }  // namespace zogy

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,7 +40,14 @@ namespace inputs {
 
 // One input after validation, with everything derived from its own pixels only.
 struct Prepared {
-    std::vector<std::uint8_t> bad;  // non-finite or masked
+    // The image and its flux scale as the later stages use them: the input's own, or the input
+    // times 2^exponent (scaling.hpp) in the buffers `scaled` owns; the summary is in those
+    // units (own_units() gives it in the input's).
+    ConstView image_view;
+    double flux_scale = 1.0;
+    int exponent = 0;
+    std::shared_ptr<const void> scaled;  // null when not scaled
+    std::vector<std::uint8_t> bad;       // non-finite or masked
     std::vector<double> psf;        // unit sum, psf_rows x psf_cols
     std::size_t psf_rows = 0, psf_cols = 0;
     kernels::Moments moments;
@@ -55,6 +63,10 @@ struct Prepared {
 
 // The science image (0) and the reference (1), prepared.
 using PreparedPair = std::array<const Prepared*, 2>;
+
+// The summary in the input's own units (NumericalError naming `role` where that value cannot
+// be represented).
+ImageSummary own_units(const Prepared& p, const std::string& role);
 
 // Checks one input and measures it. `given`: the whole exposure's statistics for a
 // spatial-grid cell, so that every cell pads and weighs alike; otherwise the image's own.

@@ -22,6 +22,7 @@
 #include "parallel.hpp"
 #include "plane_pool.hpp"
 #include "psf_d.hpp"
+#include "scaling.hpp"
 #include "variance_planes.hpp"
 
 namespace zogy {
@@ -46,6 +47,7 @@ class Subtraction {
         real_space_kernels();
         output_mask();
         variance_outputs();
+        unscale_outputs();
         blank();
         report();
     }
@@ -85,8 +87,12 @@ class Subtraction {
 
     // The constants of the equations for this pair (kernels.hpp) and F_D (eq. 15).
     void kernel_model() {
+        // In the units the inputs were prepared in, with a common flux scale (scaling.hpp);
+        // unscale_outputs() brings the outputs back.
+        flux_exponent_ = scaling::common_flux_exponent(n().exponent, r().exponent);
         model_.emplace(kernels::Weights{n().summary.noise_weight, r().summary.noise_weight,
-                                        science_.flux_scale, reference_.flux_scale},
+                                        std::ldexp(n().flux_scale, flux_exponent_),
+                                        std::ldexp(r().flux_scale, flux_exponent_)},
                        n().moments, r().moments, options_.kernel_guard);
         fd_ = model_->flux_zero_point();
         require(std::isfinite(fd_) && fd_ > 0.0,
@@ -99,8 +105,7 @@ class Subtraction {
     void difference_and_score() {
         std::array<fft::Plane, 2> planes = {pool_->take(), pool_->take()};
         const difference::PlanePair spectra = {&planes[0], &planes[1]};
-        difference::transform_images({&science_, &reference_}, pair_, g_, options_.fill,
-                                     options_.seed, threads_, spectra);
+        difference::transform_images(pair_, g_, options_.fill, options_.seed, threads_, spectra);
         sums_ = difference::apply_kernels(pair_, *model_, *plan_, constant_variance_, threads_,
                                           *pool_, spectra);
         fs_ = sums_.score / pixels();
@@ -220,6 +225,23 @@ class Subtraction {
         out_.score_variance = as_output(std::move(v[1]));
     }
 
+    // The outputs in the units of the inputs, when they were scaled (scaling.hpp): exact.
+    void unscale_outputs() {
+        const int j = flux_exponent_;
+        if (j == 0) return;
+        const std::size_t inner = g_.inner_rows * g_.inner_cols;
+        const std::pair<OwnedPlane*, int> planes[] = {
+            {&out_.difference, j}, {&out_.difference_variance, 2 * j},
+            {&out_.score, -j},     {&out_.score_variance, -2 * j},
+            {&out_.flux, j},       {&out_.flux_err, j}};
+        parallel_for(6, threads_, [&](std::size_t i) {
+            scaling::rescale(planes[i].first->view.data, inner, planes[i].second,
+                             "science, reference");
+        });
+        scaling::rescale(&fd_, 1, -j, "flux_scales");
+        scaling::rescale(&fs_, 1, -2 * j, "science, reference");
+    }
+
     // The bad pixels (and, on request, those near them) blanked: NaN, and 0 in S_corr.
     void blank() {
         if (!any_bad_) return;
@@ -243,7 +265,7 @@ class Subtraction {
         out_.score_normalisation = fs_;
         out_.guarded_frequencies = sums_.guarded;
         out_.geometry = g_;
-        out_.images = {n().summary, r().summary};
+        out_.images = {inputs::own_units(n(), "science"), inputs::own_units(r(), "reference")};
     }
 
     double pixels() const { return static_cast<double>(g_.rows * g_.cols); }
@@ -292,7 +314,8 @@ class Subtraction {
     std::shared_ptr<const fft::Plan> plan_;
     std::optional<PlanePool> pool_;
     std::optional<kernels::Model> model_;
-    double fd_ = 0.0;  // F_D
+    int flux_exponent_ = 0;  // the common flux scale 2^j of scaled inputs (scaling.hpp)
+    double fd_ = 0.0;        // F_D
     difference::FrequencySums sums_;
     double fs_ = 0.0;  // F_S
     std::optional<kernel_grid::KernelGrid> kernels_;

@@ -50,31 +50,6 @@ def float_array(value, name: str, ndim: int = 2, allow_empty: bool = False) -> n
     return np.ascontiguousarray(array, dtype=np.float64)
 
 
-def check_memory(science, reference) -> None:
-    """Refuse, before converting anything, a pair whose subtraction cannot fit in memory."""
-    import os
-
-    try:
-        shape = np.shape(science)
-        if len(shape) != 2 or np.shape(reference) != shape:
-            return  # the shape checks that follow give the precise message
-    except ValueError:
-        return  # a ragged sequence: the conversion that follows names it
-    # The core's peak in padded planes, counted here on the inner shape: a lower bound, checked
-    # before any conversion (the core checks the padded grid itself).
-    needed = shape[0] * shape[1] * 8 * _core.PEAK_PLANES
-    try:
-        available = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return
-    if needed > available:
-        gib = 2**30
-        raise InvalidArgument(
-            f"science: a {shape[0]}x{shape[1]} pair needs at least {needed / gib:.0f} GiB to "
-            f"subtract but the machine has {available / gib:.0f} GiB; subtract smaller cutouts"
-        )
-
-
 def variance_plane(value, shape: tuple[int, int], name: str) -> np.ndarray | None:
     """None, or a full variance plane from a scalar or an array of ``shape``."""
     if value is None:
@@ -220,7 +195,6 @@ def image_pair(science, reference, science_variance, reference_variance, science
                reference_mask) -> tuple:  # fmt: skip
     """Checked float64 images, variance planes (or None) and uint8 masks (or None) of a pair:
     (science, reference, var_n, var_r, mask_n, mask_r)."""
-    check_memory(science, reference)
     n = float_array(science, "science")
     r = float_array(reference, "reference")
     if n.shape != r.shape:

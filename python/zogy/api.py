@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _core
+from . import _core, _memory
 from . import _validate as v
 from ._subtract_core import CoreOptions, run_core
 from .results import (  # noqa: F401  (the vocabulary, also reachable as zogy.api.*)
@@ -119,6 +119,13 @@ def subtract(
         )  # fmt: skip
     if grid_inner_size is not None:
         raise v.InvalidArgument("grid_inner_size: only with grid=True")
+    _memory.check_subtract(
+        science, reference, (science, reference, science_variance, reference_variance),
+        (science_mask, reference_mask), (science_psf, reference_psf),
+        _lenient(v.border_pair, border, (-1, -1)), _lenient(v.choice, fft_size, "smooth",
+                                                            FFT_SIZE_RULES, "fft_size"),
+        _lenient(v.thread_count, threads, 1),
+    )  # fmt: skip
     n, r, var_n, var_r, mask_n, mask_r = v.image_pair(
         science, reference, science_variance, reference_variance, science_mask, reference_mask
     )
@@ -161,6 +168,14 @@ def subtract(
         score_normalisation=out["score_normalisation"],
         grow_radius=tuple(out["grow_radius"]),
     )
+
+
+def _lenient(check, value, fallback, *args):
+    """check(value, *args), or `fallback` where it fails: the checks that follow say why."""
+    try:
+        return check(value, *args)
+    except (TypeError, ValueError):
+        return fallback
 
 
 def pad(image, *, border, variance=None, mask=None, seed: int = 0, padding: str = "noise",

@@ -41,8 +41,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import _core
+from . import _core, _memory
 from . import _validate as v
+from ._memory import border_rule, psf_sigma
 from ._progress import Progress
 from ._subtract_core import CoreOptions, run_core
 from .results import (
@@ -82,21 +83,6 @@ _PLANES = ("difference", "difference_variance", "score", "score_variance", "scor
 # --- geometry ------------------------------------------------------------------------------
 
 
-def psf_sigma(stamp) -> float:
-    """sqrt(max(mxx, myy)) of a stamp about its centre (h // 2, w // 2), as the core computes.
-
-    The stamp is normalised to unit sum first; the second moments are clamped at >= 0.
-    """
-    p = np.asarray(stamp, dtype=np.float64)
-    p = p / p.sum()
-    h, w = p.shape
-    dy = np.arange(h, dtype=np.float64) - h // 2
-    dx = np.arange(w, dtype=np.float64) - w // 2
-    myy = max(0.0, float(np.sum(p.sum(axis=1) * dy * dy)))
-    mxx = max(0.0, float(np.sum(p.sum(axis=0) * dx * dx)))
-    return math.sqrt(max(mxx, myy))
-
-
 def default_border(stamps) -> tuple[int, int]:
     """Default cell border (rows, columns) for PSF stamps (every cell's, both images).
 
@@ -105,14 +91,7 @@ def default_border(stamps) -> tuple[int, int]:
     border lies real data, not noise, and the D and S kernels' tails there must stay below 1e-6
     of the noise.
     """
-    sigma = 0.0
-    rows = cols = 0
-    for s in stamps:
-        sigma = max(sigma, psf_sigma(s))
-        rows = max(rows, s.shape[0])
-        cols = max(cols, s.shape[1])
-    reach = math.ceil(BORDER_SIGMAS * sigma)
-    return max(reach, rows), max(reach, cols)
+    return border_rule(stamps, BORDER_SIGMAS)
 
 
 def default_inner_size(border) -> tuple[int, int]:
@@ -313,6 +292,7 @@ def subtract_grid(
         As :func:`zogy.subtract`, naming the argument (``grid_inner_size``, ``border``,
         ``blend``, ``science_psf`` with the position for a callable, ``cell_order``, ...).
     """
+    room = _memory.available()  # before the conversions below take their share
     n, r, var_n, var_r, mask_n, mask_r = v.image_pair(
         science, reference, science_variance, reference_variance, science_mask, reference_mask
     )
@@ -376,6 +356,8 @@ def subtract_grid(
                    options, shape, blend)  # fmt: skip
     workers = min(threads, len(cells))
     ctx.threads = max(1, threads // len(cells))  # the core's bits do not depend on it
+    _memory.check_grid(room, shape, (science, reference, science_variance, reference_variance),
+                       (science_mask, reference_mask), inner_size, border, fft_size, workers)
 
     def run(index: int):
         inner, outer, frame = cells[index]

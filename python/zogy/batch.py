@@ -40,8 +40,12 @@ Relative paths are relative to the manifest's directory. Output directories are 
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextlib
 import csv
 import json
+import logging
 import os
 import time
 from collections.abc import Mapping
@@ -395,7 +399,10 @@ def run_pair(spec: PairSpec, *, overwrite: bool = False, threads: int = 1) -> Pa
 
     # Checked here, not by the caller, because the task may run on a machine of its own.
     if not overwrite and os.path.exists(spec.output):
-        return record("skipped", "output exists")
+        if io.output_complete(spec.output):
+            return record("skipped", "output exists")
+        return record("failed", f"{spec.output}: exists but is not a complete zogy output; "
+                                "pass --overwrite to replace it")
     try:
         result, header = _subtract(spec, threads)
         os.makedirs(os.path.dirname(spec.output) or ".", exist_ok=True)
@@ -458,20 +465,55 @@ def _run_distributed(specs, options: dict, address: str, progress: Progress) -> 
         client = distributed.Client(address, set_as_default=False)
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
         raise ConnectionError(f"{address}: cannot connect to the dask scheduler ({exc})") from None
-    with client:
+    # A scheduler lost mid-batch is reported row by row (below), not as distributed's
+    # reconnection tracebacks.
+    with _quiet_connection_errors(), client:
         futures = client.map(run_pair, specs, pure=False, **options)
-        for _ in distributed.as_completed(futures, loop=client.loop):
-            progress.update()
+        try:
+            for _ in distributed.as_completed(futures, loop=client.loop):
+                progress.update()
+        except (OSError, TimeoutError, asyncio.CancelledError, concurrent.futures.CancelledError):
+            pass  # the scheduler is gone: each row's fate comes from its output below
         return [_collect(future, spec) for future, spec in zip(futures, specs)]
+
+
+class _ConnectionErrors(logging.Filter):
+    """Drops distributed's log records of failed (re)connections, which carry tracebacks."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, (OSError, TimeoutError, asyncio.CancelledError,
+                                      concurrent.futures.CancelledError))
+
+
+@contextlib.contextmanager
+def _quiet_connection_errors():
+    loggers = [logging.getLogger(name) for name in ("distributed.client", "distributed.utils",
+                                                    "distributed.core")]  # fmt: skip
+    quiet = _ConnectionErrors()
+    for logger in loggers:
+        logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(quiet)
 
 
 def _collect(future, spec: PairSpec) -> PairRecord:
     # run_pair catches the pair's own errors; what is left is the cluster's (a worker died, the
-    # workers cannot import zogy): still one pair's failure, not the batch's.
+    # scheduler was lost, the workers cannot import zogy): still one pair's outcome, not the
+    # batch's. A pair whose output is complete was done, whatever became of its report.
     try:
-        return future.result()
-    except Exception as exc:  # noqa: BLE001
-        return PairRecord(spec.source, spec.output, "failed", f"task lost: {_reason(exc)}")
+        if future.status == "finished":
+            return future.result()
+        reason = f"not finished: its task was {future.status} (the scheduler was lost?)"
+    except (Exception, asyncio.CancelledError, concurrent.futures.CancelledError) as exc:  # noqa: BLE001
+        reason = f"task lost: {_reason(exc)}"
+    if io.output_complete(spec.output):
+        return PairRecord(spec.source, spec.output, "done",
+                          "output complete; its report was lost with the scheduler")
+    return PairRecord(spec.source, spec.output, "failed", reason)
 
 
 # --------------------------------------------------------------------------

@@ -181,6 +181,29 @@ def write_result(path: str | os.PathLike, result: ZogyResult, science_header=Non
     return write_atomically(path, write)
 
 
+def output_complete(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a finished output of :func:`write_result`: the one definition that
+    the batch's skip and its recovery from a lost scheduler use.
+
+    A file reaches its final name only through the atomic rename, once whole; complete means
+    that rename happened (a regular file at the name) and the file validates: it opens as FITS
+    with the ``ZOGYVER`` card and every extension holding data, the image planes of one shape.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return False
+    fits = _fits()
+    try:
+        with fits.open(path, memmap=False) as hdul:
+            if "ZOGYVER" not in hdul[0].header:
+                return False
+            shapes = {name: getattr(hdul[name].data, "shape", None) for name in EXTENSIONS}
+    except (OSError, KeyError, ValueError, TypeError):
+        return False
+    planes = {shape for name, shape in shapes.items() if name != "PSF"}
+    return None not in shapes.values() and len(planes) == 1 and len(next(iter(planes))) == 2
+
+
 def read_result(path: str | os.PathLike) -> dict:
     """Arrays of a file written by :func:`write_result` (native byte order) and its header."""
     fits = _fits()

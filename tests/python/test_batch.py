@@ -378,3 +378,74 @@ def test_manifest_rows_keep_their_line_numbers_and_blank_cells(tmp_path):
     assert spec.science == str(tmp_path / "s.fits") and spec.psf_sigma == (2.0, 3.0)
     with pytest.raises(ValueError, match="6 cells for 5 columns"):
         batch.make_spec(rows[2][1], tmp_path, rows[2][0])
+
+
+# --------------------------------------------------------------------------
+# A scheduler lost mid-batch
+# --------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_scheduler_killed_mid_batch_reports_complete_rows_done(tmp_path):
+    """A scheduler killed (SIGKILL) after some outputs were written: the rows whose output is
+    complete are done, every other row failed with one line, and no traceback is printed (all
+    rows used to be reported failed, with distributed's reconnection tracebacks)."""
+    import signal
+    import subprocess
+
+    rows = []
+    for i in range(6):  # large enough that the batch is still running when the kill comes
+        pair = make_pair(shape=(600, 620), n_sources=3, psf_stamp_shape=(31, 31), seed=i)
+        io.write_pair(tmp_path / f"pair{i}", pair)
+        rows.append({"science": f"pair{i}/science.fits", "reference": f"pair{i}/reference.fits",
+                     "science_psf": f"pair{i}/science_psf.fits",
+                     "reference_psf": f"pair{i}/reference_psf.fits",
+                     "science_variance": f"pair{i}/science.fits[VARIANCE]",
+                     "output": f"out/diff{i}.fits"})  # fmt: skip
+    manifest = _write_manifest(tmp_path / "manifest.csv", rows)
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    host_port = address.rsplit(":", 1)
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+         "--port", host_port[1], "--dashboard-address", "127.0.0.1:0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    worker = None
+    try:
+        time.sleep(2)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "1",
+             "--nthreads", "1", "--no-dashboard"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        run = subprocess.Popen(
+            [sys.executable, "-m", "zogy.cli", "batch", str(manifest), "--scheduler", address,
+             "--report", str(tmp_path / "report.json")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        deadline = time.monotonic() + 120
+        while sum(io.output_complete(tmp_path / r["output"]) for r in rows) < 2:
+            assert time.monotonic() < deadline and run.poll() is None, "the batch ended early"
+            time.sleep(0.05)
+        scheduler.send_signal(signal.SIGKILL)
+        out, err = run.communicate(timeout=120)
+    finally:
+        for process in (worker, scheduler):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+    assert run.returncode == 1, err
+    assert "Traceback" not in err, err
+    records = json.loads((tmp_path / "report.json").read_text())["records"]
+    failed = [r for r in records if r["status"] == "failed"]
+    assert failed, "every pair finished before the kill: nothing was tested"
+    for record in records:
+        complete = io.output_complete(record["output"])
+        assert record["status"] == ("done" if complete else "failed"), record
+    # one line each, naming the row
+    assert sorted(err.strip().splitlines()) == sorted(
+        f"zogy batch: failed: {r['source']}: {r['reason']}" for r in failed)

@@ -402,7 +402,7 @@ def run_pair(spec: PairSpec, *, overwrite: bool = False, threads: int = 1) -> Pa
         if io.output_complete(spec.output):
             return record("skipped", "output exists")
         return record("failed", f"{spec.output}: exists but is not a complete zogy output; "
-                                "pass --overwrite to replace it")
+                                "pass overwrite=True (--overwrite) to replace it")
     try:
         result, header = _subtract(spec, threads)
         os.makedirs(os.path.dirname(spec.output) or ".", exist_ok=True)
@@ -505,8 +505,8 @@ def _collect(future, spec: PairSpec) -> PairRecord:
     # scheduler was lost, the workers cannot import zogy): still one pair's outcome, not the
     # batch's. A pair whose output is complete was done, whatever became of its report.
     try:
-        if future.status == "finished":
-            return future.result()
+        if future.status in ("finished", "error"):  # "error": the exception names the cause
+            return future.result(timeout=60)
         reason = f"not finished: its task was {future.status} (the scheduler was lost?)"
     except (Exception, asyncio.CancelledError, concurrent.futures.CancelledError) as exc:  # noqa: BLE001
         reason = f"task lost: {_reason(exc)}"

@@ -181,6 +181,13 @@ def write_result(path: str | os.PathLike, result: ZogyResult, science_header=Non
     return write_atomically(path, write)
 
 
+def _header_shape(header) -> tuple | None:
+    naxis = header.get("NAXIS", 0)
+    if not naxis:
+        return None
+    return tuple(int(header[f"NAXIS{i}"]) for i in range(naxis, 0, -1))
+
+
 def output_complete(path: str | os.PathLike) -> bool:
     """Whether ``path`` is a finished output of :func:`write_result`: the one definition that
     the batch's skip and its recovery from a lost scheduler use.
@@ -194,11 +201,12 @@ def output_complete(path: str | os.PathLike) -> bool:
         return False
     fits = _fits()
     try:
-        with fits.open(path, memmap=False) as hdul:
+        # Headers only (lazy): a check per row must not read every pixel of every output.
+        with fits.open(path, memmap=True, lazy_load_hdus=True) as hdul:
             if "ZOGYVER" not in hdul[0].header:
                 return False
-            shapes = {name: getattr(hdul[name].data, "shape", None) for name in EXTENSIONS}
-    except (OSError, KeyError, ValueError, TypeError):
+            shapes = {name: _header_shape(hdul[name].header) for name in EXTENSIONS}
+    except (OSError, KeyError, ValueError, TypeError, IndexError, fits.VerifyError):
         return False
     planes = {shape for name, shape in shapes.items() if name != "PSF"}
     return None not in shapes.values() and len(planes) == 1 and len(next(iter(planes))) == 2

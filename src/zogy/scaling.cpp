@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "errors.hpp"
 
@@ -102,7 +103,10 @@ void rescale(double* values, std::size_t n, int power, const std::string& name) 
     bool representable = true;
     for (std::size_t i = 0; i < n; ++i) {
         const double v = std::ldexp(values[i], power);
-        representable &= std::isfinite(v) || !std::isfinite(values[i]);
+        // Neither overflow nor a nonzero value lost to underflow (silent zeros).
+        representable &= (std::isfinite(v) || !std::isfinite(values[i])) &&
+                         (values[i] == 0.0 || !std::isfinite(values[i]) ||
+                          std::fabs(v) >= std::numeric_limits<double>::min());
         values[i] = v;
     }
     if (!representable) {

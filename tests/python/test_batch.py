@@ -421,7 +421,7 @@ def test_scheduler_killed_mid_batch_reports_complete_rows_done(tmp_path):
         time.sleep(2)
         worker = subprocess.Popen(
             [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "1",
-             "--nthreads", "1", "--no-dashboard"],
+             "--nthreads", "1", "--no-dashboard", "--no-nanny"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         run = subprocess.Popen(
             [sys.executable, "-m", "zogy.cli", "batch", str(manifest), "--scheduler", address,
@@ -432,6 +432,8 @@ def test_scheduler_killed_mid_batch_reports_complete_rows_done(tmp_path):
             assert time.monotonic() < deadline and run.poll() is None, "the batch ended early"
             time.sleep(0.05)
         scheduler.send_signal(signal.SIGKILL)
+        # And the worker: it would otherwise finish its pair after the batch has reported it.
+        worker.send_signal(signal.SIGKILL)
         out, err = run.communicate(timeout=120)
     finally:
         for process in (worker, scheduler):

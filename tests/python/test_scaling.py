@@ -58,6 +58,13 @@ def test_powers_of_two_scale_the_outputs_exactly(which, k):
         assert np.all(np.isfinite(got)), name
         assert np.array_equal(got, expected), f"{name}: not the exactly scaled bits at 2^{k}"
     assert np.array_equal(result.mask, base.mask)
+    # the scalars: F_D and F_S scale as 1/c and 1/c^2, the noise weights as c^2, the fill
+    # means as c (images) or not at all (variances alone)
+    assert result.flux_zero_point == base.flux_zero_point / c
+    assert result.score_normalisation == base.score_normalisation / c**2
+    assert result.noise_weights == tuple(w * c * c for w in base.noise_weights)
+    fill = c if which == "images" else 1.0
+    assert result.fill_means == tuple(m * fill for m in base.fill_means)
 
 
 @pytest.mark.parametrize("which", ["images", "variances"])
@@ -73,7 +80,8 @@ def test_decimal_scales_keep_the_outputs_finite_and_scaled(which, c):
         scale = np.max(np.abs(ref))
         assert np.allclose(got / c**power / scale if power else got / scale, ref / scale,
                            rtol=0, atol=1e-9), name  # fmt: skip
-    assert np.max(np.abs(base.scorr)) > 5  # the transient is seen at every scale
+    assert np.max(np.abs(result.scorr)) > 5 / (c if which == "variances" else 1)
+    assert np.max(np.abs(base.scorr)) > 5  # the transient
 
 
 def test_no_measurable_scale_is_an_error_not_zeros():

@@ -41,30 +41,27 @@ int log2_floor(double x) {
     return e - 1;
 }
 
+// k for noise sigma ~ 2^e: 0 within the ordinary range.
+int exponent_for_log2_sigma(int e) { return std::abs(e) <= kOrdinary ? 0 : -e; }
+
 }  // namespace
 
 int exponent_for_variance(double variance) {
     if (!(variance > 0.0) || !std::isfinite(variance)) return 0;  // the checks say why
-    const int e = log2_floor(variance) / 2;                       // sigma ~ 2^e
-    return std::abs(e) <= kOrdinary ? 0 : -e;
+    return exponent_for_log2_sigma(log2_floor(variance) / 2);
 }
 
 int exponent(const ImageInput& in) {
-    double sigma = 0.0;
     if (in.variance.data != nullptr) {
-        const double v = median(sample(in, in.variance.data));
-        if (!(v > 0.0)) return 0;
-        const int e = log2_floor(v) / 2;
-        return std::abs(e) <= kOrdinary ? 0 : -e;
+        return exponent_for_variance(median(sample(in, in.variance.data)));
     }
     std::vector<double> values = sample(in, in.image.data);
     const double centre = median(values);
     for (double& v : values) v = std::fabs(v - centre);
-    sigma = median(values);
+    double sigma = median(values);
     if (!(sigma > 0.0) && !values.empty()) sigma = *std::max_element(values.begin(), values.end());
     if (!(sigma > 0.0) || !std::isfinite(sigma)) return 0;
-    const int e = log2_floor(sigma);
-    return std::abs(e) <= kOrdinary ? 0 : -e;
+    return exponent_for_log2_sigma(log2_floor(sigma));
 }
 
 Scaled scaled(const ImageInput& in, int k, const std::string& role) {
